@@ -1,0 +1,33 @@
+/**
+ * `npm run bench [-- name ...]`: runs each benchmark and prints its figures. Benchmarks print
+ * nothing themselves and assert nothing; figures compare against a baseline run in the same process.
+ */
+type Bench = () => Promise<Record<string, number | string>>;
+
+const suites: Array<[name: string, load: () => Promise<Bench>]> = [
+  ['dedupe', async () => (await import('./dedupe.js')).benchDedupe],
+  ['entities', async () => (await import('./entities.js')).benchEntities],
+  ['mcp', async () => (await import('./mcp.js')).benchMcp],
+];
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  let failures = 0;
+  for (const [name, load] of suites) {
+    if (wanted.length && !wanted.includes(name)) continue;
+    process.stdout.write(`\n== ${name} ==\n`);
+    const started = performance.now();
+    try {
+      const figures = await (await load())();
+      const width = Math.max(...Object.keys(figures).map((k) => k.length));
+      for (const [k, v] of Object.entries(figures)) process.stdout.write(`  ${k.padEnd(width)}  ${v}\n`);
+      process.stdout.write(`  (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+    } catch (error) {
+      failures++;
+      process.stdout.write(`  failed: ${(error as Error).message}\n`);
+    }
+  }
+  process.exitCode = failures ? 1 : 0;
+}
+
+await main();

@@ -1,0 +1,101 @@
+/**
+ * Extractive summarize benchmark: throughput of `summarizeExtractive` on ~1 MB of news-style
+ * English (sentences of the reference set shuffled into new paragraphs by a seeded PRNG), and
+ * ROUGE-1/2/L F1 of the extractive engine against lead-3 on fixtures/summaries (3 sentences each,
+ * and at lead-3's token count). Prints nothing, asserts nothing: the caller prints the figures.
+ */
+import { readFileSync } from 'node:fs';
+import { countTokens } from '../src/engines/tokenizer.js';
+import { summarizeExtractive } from '../src/text/extractive-summary.js';
+import { lead3, rouge, type RougeResult } from '../src/text/rouge.js';
+import { splitSentences } from '../src/text/sentences.js';
+
+interface Doc {
+  id: string;
+  text: string;
+  reference: string;
+}
+
+function loadSet(): Doc[] {
+  return JSON.parse(
+    readFileSync(new URL('../fixtures/summaries/set.json', import.meta.url), 'utf8'),
+  ) as Doc[];
+}
+
+function makeRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** About targetChars of text built from the reference set's sentences in a seeded random order. */
+export function buildSummarizeBenchText(targetChars = 1_000_000, seed = 7): string {
+  const sentences = loadSet().flatMap((d) => splitSentences(d.text).map((s) => s.text));
+  const rnd = makeRandom(seed);
+  const paragraphs: string[] = [];
+  let size = 0;
+  while (size < targetChars) {
+    const n = 2 + Math.floor(rnd() * 4);
+    const para: string[] = [];
+    for (let k = 0; k < n; k++) para.push(sentences[Math.floor(rnd() * sentences.length)] as string);
+    const p = para.join(' ');
+    paragraphs.push(p);
+    size += p.length + 2;
+  }
+  return paragraphs.join('\n\n');
+}
+
+function meanRouge(results: RougeResult[]): { r1: number; r2: number; rl: number } {
+  const mean = (f: (r: RougeResult) => number): number =>
+    Math.round((results.reduce((a, r) => a + f(r), 0) / results.length) * 1e4) / 1e4;
+  return { r1: mean((r) => r.rouge1.f1), r2: mean((r) => r.rouge2.f1), rl: mean((r) => r.rougeL.f1) };
+}
+
+export async function benchSummarize(): Promise<Record<string, number | string>> {
+  const text = buildSummarizeBenchText();
+  const mb = Buffer.byteLength(text, 'utf8') / 1e6;
+  summarizeExtractive(text.slice(0, 50_000)); // warm up JIT and the tokenizer tables
+  const runs = 3;
+  let started = performance.now();
+  for (let k = 0; k < runs; k++) summarizeExtractive(text, { maxSentences: 10 });
+  const sentenceSeconds = (performance.now() - started) / 1000 / runs;
+  started = performance.now();
+  for (let k = 0; k < runs; k++) summarizeExtractive(text, { maxTokens: 500, style: 'key-points' });
+  const tokenSeconds = (performance.now() - started) / 1000 / runs;
+  started = performance.now();
+  for (let k = 0; k < runs; k++) summarizeExtractive(text, { maxTokens: 500, focus: 'power outage repairs' });
+  const focusSeconds = (performance.now() - started) / 1000 / runs;
+
+  const set = loadSet();
+  const lead = meanRouge(set.map((d) => rouge(lead3(d.text), d.reference)));
+  const ext = meanRouge(
+    set.map((d) => rouge(summarizeExtractive(d.text, { maxSentences: 3 }).summary, d.reference)),
+  );
+  const budget = meanRouge(
+    set.map((d) =>
+      rouge(summarizeExtractive(d.text, { maxTokens: countTokens(lead3(d.text)) }).summary, d.reference),
+    ),
+  );
+  await Promise.resolve();
+  return {
+    'input MB': Math.round(mb * 100) / 100,
+    'extractive MB/s (10 sentences)': Math.round((mb / sentenceSeconds) * 100) / 100,
+    'extractive MB/s (500 tokens, key-points)': Math.round((mb / tokenSeconds) * 100) / 100,
+    'extractive MB/s (500 tokens, focus)': Math.round((mb / focusSeconds) * 100) / 100,
+    'reference docs': set.length,
+    'ROUGE-1 F1 extractive (3 sentences)': ext.r1,
+    'ROUGE-1 F1 lead-3': lead.r1,
+    'ROUGE-2 F1 extractive (3 sentences)': ext.r2,
+    'ROUGE-2 F1 lead-3': lead.r2,
+    'ROUGE-L F1 extractive (3 sentences)': ext.rl,
+    'ROUGE-L F1 lead-3': lead.rl,
+    'ROUGE-1 F1 extractive (lead-3 token budget)': budget.r1,
+    'ROUGE-2 F1 extractive (lead-3 token budget)': budget.r2,
+    'ROUGE-L F1 extractive (lead-3 token budget)': budget.rl,
+  };
+}

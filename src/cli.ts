@@ -1,0 +1,291 @@
+#!/usr/bin/env node
+/**
+ * argv → config → start. The only module that calls process.exit or writes to stdout outside the
+ * MCP protocol (and in stdio mode it writes nothing to stdout itself).
+ */
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createApp, type App } from './app.js';
+import { loadConfig, maskSecrets, type Config } from './config.js';
+import { PrechewError, toSafeError } from './errors.js';
+import { log, setLogLevel } from './log.js';
+import { invokeTool } from './tools/invoke.js';
+import { allTools, findTool } from './tools/registry.js';
+import type { ToolContext } from './tools/types.js';
+import { runStdio } from './transports/stdio.js';
+import { startHttpServer } from './transports/http.js';
+import { runDoctor } from './doctor.js';
+import { version } from './version.js';
+
+const HELP = `prechew ${version} — local preprocessing gateway for AI (MCP server)
+
+Usage:
+  prechew                              MCP over stdio (what Claude Desktop runs)
+  prechew serve --stdio                same as above
+  prechew serve --http [--host H] [--port P]
+                                       Streamable HTTP at http://H:P/mcp (default 127.0.0.1:7777)
+  prechew run <tool> [--text T | --path FILE | -] [--arg k=v ...] [--args JSON] [--json]
+                                       call a tool from the shell ('-' reads the text from stdin)
+  prechew tools                        list tools
+  prechew config                       print the effective config (secrets masked)
+  prechew doctor                       check Node, native bindings, models and system tools
+
+Options:
+  --config PATH        config file (default: ./mcp.config.json when present)
+  --root DIR           allow tools to read files under DIR (repeatable)
+  --log-level LEVEL    debug | info | warn | error | silent (logs go to stderr)
+  --max-output-tokens N  paginate tool output above N tokens (run: default unlimited)
+  -h, --help           this help
+  -v, --version        print the version
+
+Environment: PRECHEW_HOST, PRECHEW_PORT, PRECHEW_TOKEN, PRECHEW_ROOTS, PRECHEW_DATA_DIR,
+PRECHEW_MODELS_DIR, PRECHEW_LOG_LEVEL … (see README "Configuration").`;
+
+class UsageError extends Error {}
+
+function out(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+}
+
+function err(text: string): void {
+  process.stderr.write(text.endsWith('\n') ? text : text + '\n');
+}
+
+interface Parsed {
+  command: string;
+  positionals: string[];
+  values: Record<string, string | boolean | string[] | undefined>;
+}
+
+function parse(argv: string[]): Parsed {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+      config: { type: 'string' },
+      root: { type: 'string', multiple: true },
+      'log-level': { type: 'string' },
+      stdio: { type: 'boolean' },
+      http: { type: 'boolean' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      text: { type: 'string' },
+      path: { type: 'string' },
+      arg: { type: 'string', multiple: true },
+      args: { type: 'string' },
+      json: { type: 'boolean' },
+      cursor: { type: 'string' },
+      'max-output-tokens': { type: 'string' },
+    },
+  });
+  const [command = 'serve', ...rest] = positionals;
+  return { command, positionals: rest, values };
+}
+
+function flagsToConfig(values: Parsed['values']): Record<string, unknown> {
+  const flags: Record<string, Record<string, unknown>> = {};
+  const set = (section: string, key: string, value: unknown) => {
+    (flags[section] ??= {})[key] = value;
+  };
+  if (typeof values.host === 'string') set('server', 'host', values.host);
+  if (typeof values.port === 'string') {
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a number from 0 to 65535, got "${values.port}"`);
+    set('server', 'port', port);
+  }
+  const result: Record<string, unknown> = { ...flags };
+  if (typeof values['log-level'] === 'string') result.logLevel = values['log-level'];
+  return result;
+}
+
+function load(values: Parsed['values'], extraRoots: string[] = []): Config {
+  const { config } = loadConfig({ configPath: values.config as string | undefined, flags: flagsToConfig(values) });
+  const roots = [...((values.root as string[] | undefined) ?? []), ...extraRoots].map((r) => path.resolve(r));
+  config.files.roots = [...new Set([...config.files.roots, ...roots])];
+  setLogLevel(config.logLevel);
+  return config;
+}
+
+function parseArgValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function readStdin(): string {
+  return readFileSync(0, 'utf8');
+}
+
+async function commandRun(p: Parsed): Promise<number> {
+  const [toolName] = p.positionals;
+  if (!toolName) throw new UsageError('run needs a tool name; see `prechew tools`.');
+  const tool = findTool(toolName);
+  if (!tool) throw new UsageError(`Unknown tool "${toolName}". Available: ${allTools().map((t) => t.name).join(', ')}`);
+  const args: Record<string, unknown> = {};
+  if (typeof p.values.args === 'string') {
+    const parsed = parseArgValue(p.values.args);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('--args must be a JSON object');
+    Object.assign(args, parsed);
+  }
+  for (const kv of (p.values.arg as string[] | undefined) ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq < 1) throw new UsageError(`--arg expects key=value, got "${kv}"`);
+    args[kv.slice(0, eq)] = parseArgValue(kv.slice(eq + 1));
+  }
+  const textField = tool.cli?.text;
+  const pathField = tool.cli?.path;
+  const extraRoots: string[] = [];
+  if (typeof p.values.text === 'string') {
+    if (!textField) throw new UsageError(`${tool.name} takes no --text; use --arg`);
+    args[textField] = p.values.text;
+  }
+  if (p.positionals[1] === '-') {
+    if (!textField) throw new UsageError(`${tool.name} takes no text on stdin; use --arg`);
+    args[textField] = readStdin();
+  }
+  if (typeof p.values.path === 'string') {
+    if (!pathField) throw new UsageError(`${tool.name} takes no --path; use --arg`);
+    const abs = path.resolve(p.values.path);
+    args[pathField] = abs;
+    // The user named this file on their own command line: allow its directory for this call.
+    extraRoots.push(path.dirname(abs));
+  }
+  if (typeof p.values.cursor === 'string') args.cursor = p.values.cursor;
+  const config = load(p.values, extraRoots);
+  const app = createApp(config);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  try {
+    const ctx: ToolContext = {
+      app,
+      signal: controller.signal,
+      progress: (u) => {
+        if (process.stderr.isTTY && u.message) process.stderr.write(`\r${u.message}${' '.repeat(10)}`);
+      },
+      clientRoots: async () => [],
+    };
+    const maxTokens = typeof p.values['max-output-tokens'] === 'string' ? Number(p.values['max-output-tokens']) : Infinity;
+    const outcome = await invokeTool(tool, args, ctx, { pageStore: app.pageStore, maxOutputTokens: maxTokens });
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    if (outcome.isError) {
+      if (p.values.json) out(JSON.stringify({ error: outcome.error }, null, 2));
+      err(`prechew: ${outcome.text}`);
+      return 1;
+    }
+    out(p.values.json ? JSON.stringify(outcome.structured, null, 2) : outcome.text);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    await app.dispose();
+  }
+}
+
+function claudeDesktopSnippet(): string {
+  const cli = path.resolve(process.argv[1] ?? 'dist/src/cli.js');
+  return JSON.stringify({ mcpServers: { prechew: { command: process.execPath, args: [cli, 'serve', '--stdio', '--root', path.resolve('.')] } } }, null, 2);
+}
+
+async function commandServe(p: Parsed): Promise<number> {
+  const config = load(p.values);
+  const app = createApp(config);
+  if (p.values.http) {
+    const server = await startHttpServer(app, { host: config.server.host, port: config.server.port, token: config.auth.token });
+    // One write, so whoever reads the banner sees all of it at once.
+    const banner = [
+      `prechew ${version} listening on ${server.url}`,
+      `  MCP Inspector:  npx @modelcontextprotocol/inspector --cli ${server.url} --transport http --method tools/list`,
+      `  Any MCP client: Streamable HTTP endpoint ${server.url}${config.auth.token ? ' (send Authorization: Bearer <token>)' : ''}`,
+      `  Claude Desktop (claude_desktop_config.json; it starts prechew itself over stdio):`,
+      claudeDesktopSnippet().replace(/^/gm, '    '),
+    ];
+    if (config.files.roots.length === 0) banner.push('  Note: no file roots allowed; tools accept inline text only. Add --root DIR to let them read files.');
+    err(banner.join('\n'));
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+    err('prechew: shutting down (finishing in-flight calls)…');
+    await server.close();
+    await app.dispose();
+    return 0;
+  }
+  await runStdio(app);
+  await app.dispose();
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let p: Parsed;
+  try {
+    p = parse(argv);
+  } catch (error) {
+    err(`prechew: ${(error as Error).message}. See prechew --help.`);
+    return 2;
+  }
+  if (p.values.version) {
+    out(version);
+    return 0;
+  }
+  if (p.values.help || p.command === 'help') {
+    out(HELP);
+    return 0;
+  }
+  try {
+    switch (p.command) {
+      case 'serve':
+        return await commandServe(p);
+      case 'run':
+        return await commandRun(p);
+      case 'tools': {
+        const tools = allTools();
+        const width = Math.max(...tools.map((t) => t.name.length));
+        for (const t of tools) out(`${t.name.padEnd(width)}  ${t.summary}`);
+        return 0;
+      }
+      case 'config': {
+        const config = load(p.values);
+        out(JSON.stringify(maskSecrets(config), null, 2));
+        return 0;
+      }
+      case 'doctor': {
+        const config = load(p.values);
+        const report = await runDoctor(config);
+        out(report.text);
+        return report.ok ? 0 : 1;
+      }
+      default:
+        throw new UsageError(`Unknown command "${p.command}".`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      err(`prechew: ${error.message} See prechew --help.`);
+      return 2;
+    }
+    const safe = toSafeError(error);
+    if (safe.code === 'INTERNAL') log.error('unexpected error', { error });
+    err(`prechew: ${safe.message}`);
+    return safe.code === 'CONFIG_INVALID' ? 78 : 1;
+  }
+}
+
+// Run when executed directly (also through the npm bin symlink).
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Native engines may keep handles open; exit explicitly once everything is disposed.
+    setTimeout(() => process.exit(code), 200).unref();
+  },
+  (error: unknown) => {
+    err(`prechew: ${error instanceof PrechewError ? error.message : 'fatal error'}`);
+    process.exit(1);
+  },
+);
+
+export type { App };

@@ -1,0 +1,108 @@
+/**
+ * `prechew doctor`: what works on this machine — Node, native bindings, models, system tools,
+ * data directory and roots — with a hint for each problem.
+ */
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from './config.js';
+import { formatBytes } from './files.js';
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** Optional checks do not fail the doctor run. */
+  optional?: boolean;
+}
+
+export function findOnPath(binary: string, envPath = process.env.PATH ?? ''): string | undefined {
+  for (const dir of envPath.split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, binary);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+async function checkImport(name: string, load: () => Promise<unknown>): Promise<Check> {
+  try {
+    await load();
+    return { name, ok: true, detail: 'loads' };
+  } catch (error) {
+    return { name, ok: false, detail: `does not load: ${(error as Error).message.split('\n')[0]}` };
+  }
+}
+
+export function modelDirectories(config: Config): string[] {
+  const dirs = [config.models.dir ?? path.resolve('models'), path.join(config.data.dir!, 'models'), ...config.models.paths];
+  return [...new Set(dirs)];
+}
+
+export function listModelFiles(config: Config): Array<{ path: string; size: number }> {
+  const found: Array<{ path: string; size: number }> = [];
+  for (const dir of modelDirectories(config)) {
+    if (!existsSync(dir)) continue;
+    const st = statSync(dir);
+    const files = st.isFile() ? [dir] : readdirSync(dir).map((f) => path.join(dir, f));
+    for (const f of files) {
+      if (/\.(gguf|bin)$/i.test(f)) {
+        try {
+          found.push({ path: f, size: statSync(f).size });
+        } catch {
+          // vanished between listing and stat
+        }
+      }
+    }
+  }
+  return found;
+}
+
+export async function runDoctor(config: Config): Promise<{ ok: boolean; text: string }> {
+  const checks: Check[] = [];
+  const major = Number(process.versions.node.split('.')[0]);
+  checks.push({ name: 'Node.js', ok: major >= 20, detail: `${process.version}${major >= 20 ? '' : ' — prechew needs Node 20 or newer'}` });
+  checks.push(
+    await checkImport('better-sqlite3 (cache)', async () => {
+      const { default: Database } = await import('better-sqlite3');
+      new Database(':memory:').close();
+    }),
+  );
+  checks.push({ ...(await checkImport('node-llama-cpp (local LLM)', () => import('node-llama-cpp'))), optional: true });
+  checks.push({ ...(await checkImport('@fugood/whisper.node (transcription)', () => import('@fugood/whisper.node'))), optional: true });
+  checks.push({ ...(await checkImport('pdfjs-dist (PDF)', () => import('pdfjs-dist/legacy/build/pdf.mjs'))), optional: true });
+  const models = listModelFiles(config);
+  checks.push({
+    name: 'models',
+    ok: true,
+    optional: true,
+    detail: models.length
+      ? models.map((m) => `${m.path} (${formatBytes(m.size)})`).join('; ')
+      : `none found in ${modelDirectories(config).join(', ')} — model-free engines still work; see models/README.md`,
+  });
+  for (const tool of ['pdftotext', 'ffmpeg']) {
+    const where = findOnPath(tool);
+    checks.push({ name: tool, ok: Boolean(where), optional: true, detail: where ?? 'not found (optional; install it with your package manager for faster PDF / more audio formats)' });
+  }
+  try {
+    mkdirSync(config.data.dir!, { recursive: true });
+    accessSync(config.data.dir!, constants.W_OK);
+    checks.push({ name: 'data directory', ok: true, detail: config.data.dir! });
+  } catch {
+    checks.push({ name: 'data directory', ok: false, detail: `${config.data.dir} is not writable — set data.dir or PRECHEW_DATA_DIR` });
+  }
+  const roots = config.files.roots;
+  checks.push({
+    name: 'file roots',
+    ok: roots.every((r) => existsSync(r)),
+    optional: roots.length === 0,
+    detail: roots.length ? roots.map((r) => (existsSync(r) ? r : `${r} (missing)`)).join(', ') : 'none — tools take inline text only; allow a directory with --root',
+  });
+  const lines = checks.map((c) => `${c.ok ? 'ok  ' : c.optional ? 'warn' : 'FAIL'}  ${c.name}: ${c.detail}`);
+  const ok = checks.every((c) => c.ok || c.optional);
+  return { ok, text: lines.join('\n') };
+}

@@ -1,0 +1,95 @@
+/** Small Markdown builders shared by the format converters. */
+
+/** Escape a value for a GFM table cell: pipes escaped, line breaks folded. */
+export function tableCell(value: string): string {
+  return value
+    .replace(/\r?\n|\r/g, ' ')
+    .replace(/\|/g, '\\|')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/**
+ * A GFM table: the first row is the header. Rows are padded to the widest row; trailing columns
+ * that are empty in every row are dropped.
+ */
+export function markdownTable(rows: string[][], moreRowsNote?: string): string {
+  const clean = rows.map((r) => r.map(tableCell));
+  let width = 0;
+  for (const r of clean) {
+    for (let i = r.length - 1; i >= 0; i--) {
+      if (r[i]) {
+        width = Math.max(width, i + 1);
+        break;
+      }
+    }
+  }
+  if (width === 0 || clean.length === 0) return '';
+  const pad = (r: string[]) => Array.from({ length: width }, (_, i) => r[i] ?? '');
+  const line = (r: string[]) => `| ${pad(r).join(' | ')} |`;
+  const [head, ...body] = clean;
+  const out = [line(head!), `|${' --- |'.repeat(width)}`, ...body.map(line)];
+  if (moreRowsNote) out.push('', moreRowsNote);
+  return out.join('\n');
+}
+
+/** Collapse runs of blank lines and trim trailing spaces; the shape every converter returns. */
+export function tidyMarkdown(md: string): string {
+  return md
+    .replace(/\r\n?/g, '\n')
+    .replace(/[ \t]+$/gm, '')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+/** The page marker written before each page's text (and parsed back by tools that need pages). */
+export function pageMarker(page: number, format: 'markdown' | 'text'): string {
+  return format === 'text' ? `--- page ${page} ---` : `<!-- page ${page} -->`;
+}
+
+/**
+ * Plain-text rendering of the Markdown we produce: heading marks, emphasis and link syntax removed,
+ * tables as tab-separated rows, page markers in their text form.
+ */
+export function markdownToText(md: string): string {
+  const lines = md.split('\n');
+  const out: string[] = [];
+  let inFence = false;
+  for (const line of lines) {
+    if (/^(```|~~~)/.test(line)) {
+      inFence = !inFence;
+      continue;
+    }
+    if (inFence) {
+      out.push(line);
+      continue;
+    }
+    const marker = /^<!-- page (\d+) -->$/.exec(line);
+    if (marker) {
+      out.push(pageMarker(Number(marker[1]), 'text'));
+      continue;
+    }
+    if (/^\|(\s*:?-{3,}:?\s*\|)+\s*$/.test(line)) continue;
+    let t = line;
+    if (/^\|.*\|\s*$/.test(t)) {
+      t = t
+        .trim()
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim())
+        .join('\t');
+    }
+    t = t
+      .replace(/^#{1,6}\s+/, '')
+      .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
+      .replace(/\[([^\]]+)\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g, (_m, label: string, url: string) =>
+        label === url ? label : `${label} (${url})`,
+      )
+      .replace(/(\*\*|__)(.+?)\1/g, '$2')
+      .replace(/(^|[^\w*])[*_]([^*_\n]+)[*_](?=[^\w*]|$)/g, '$1$2')
+      .replace(/`([^`]+)`/g, '$1')
+      .replace(/\\([\\`*_{}[\]()#+\-.!|>~])/g, '$1');
+    out.push(t);
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,228 @@
+/**
+ * Zip containers (DOCX, XLSX, PPTX, EPUB, ODT) read defensively: the central directory is read
+ * first and the declared entry count and uncompressed total are checked against the limits before
+ * anything is inflated; inflation itself streams and stops as soon as the real output passes the
+ * budget, so a directory that lies about sizes cannot blow up memory either.
+ */
+import { Inflate } from 'fflate';
+import { PrechewError } from '../../errors.js';
+
+export interface ZipLimits {
+  maxUncompressedBytes: number;
+  maxZipEntries: number;
+}
+
+export interface ZipEntryInfo {
+  name: string;
+  method: number;
+  flags: number;
+  compressedSize: number;
+  uncompressedSize: number;
+  localHeaderOffset: number;
+}
+
+const EOCD_SIG = 0x06054b50;
+const CEN_SIG = 0x02014b50;
+const LOC_SIG = 0x04034b50;
+
+function mb(n: number): string {
+  return `${(n / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+export function isZip(bytes: Uint8Array): boolean {
+  return (
+    bytes.length >= 4 &&
+    bytes[0] === 0x50 &&
+    bytes[1] === 0x4b &&
+    (bytes[2] === 3 || bytes[2] === 5) &&
+    (bytes[3] === 4 || bytes[3] === 6)
+  );
+}
+
+export class SafeZip {
+  readonly entries = new Map<string, ZipEntryInfo>();
+  private inflated = 0;
+  private readonly view: DataView;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly fileName: string,
+    private readonly limits: ZipLimits,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.readDirectory();
+  }
+
+  private corrupt(problem: string): PrechewError {
+    return new PrechewError(
+      'CORRUPT_FILE',
+      `${this.fileName} is not a readable zip container (${problem}); the file may be truncated or damaged.`,
+    );
+  }
+
+  private readDirectory(): void {
+    const b = this.bytes;
+    const v = this.view;
+    let eocd = -1;
+    for (let i = b.length - 22; i >= Math.max(0, b.length - 22 - 0xffff); i--) {
+      if (v.getUint32(i, true) === EOCD_SIG) {
+        eocd = i;
+        break;
+      }
+    }
+    if (eocd < 0) throw this.corrupt('no end-of-central-directory record');
+    const count = v.getUint16(eocd + 10, true);
+    const cdSize = v.getUint32(eocd + 12, true);
+    const cdOffset = v.getUint32(eocd + 16, true);
+    if (count === 0xffff || cdOffset === 0xffffffff) {
+      throw new PrechewError(
+        'INPUT_TOO_LARGE',
+        `${this.fileName} is a ZIP64 container (over 65,535 entries or 4 GB), beyond what prechew converts.`,
+      );
+    }
+    if (count > this.limits.maxZipEntries)
+      throw this.bomb(
+        `${count} entries, over the ${this.limits.maxZipEntries}-entry limit (limits.maxZipEntries)`,
+      );
+    if (cdOffset + cdSize > b.length) throw this.corrupt('central directory past the end of the file');
+    let p = cdOffset;
+    let declared = 0;
+    for (let i = 0; i < count; i++) {
+      if (p + 46 > b.length || v.getUint32(p, true) !== CEN_SIG)
+        throw this.corrupt('damaged central directory');
+      const flags = v.getUint16(p + 8, true);
+      const method = v.getUint16(p + 10, true);
+      const compressedSize = v.getUint32(p + 20, true);
+      const uncompressedSize = v.getUint32(p + 24, true);
+      const nameLen = v.getUint16(p + 28, true);
+      const extraLen = v.getUint16(p + 30, true);
+      const commentLen = v.getUint16(p + 32, true);
+      const localHeaderOffset = v.getUint32(p + 42, true);
+      const name = new TextDecoder().decode(b.subarray(p + 46, p + 46 + nameLen));
+      p += 46 + nameLen + extraLen + commentLen;
+      if (uncompressedSize === 0xffffffff || compressedSize === 0xffffffff) {
+        throw this.bomb(`entry ${JSON.stringify(name.slice(0, 80))} declares a ZIP64 size (4 GB or more)`);
+      }
+      declared += uncompressedSize;
+      if (declared > this.limits.maxUncompressedBytes) {
+        throw this.bomb(
+          `its entries declare over ${mb(this.limits.maxUncompressedBytes)} uncompressed (limits.maxUncompressedBytes)`,
+        );
+      }
+      this.entries.set(name, { name, method, flags, compressedSize, uncompressedSize, localHeaderOffset });
+    }
+  }
+
+  private bomb(what: string): PrechewError {
+    return new PrechewError(
+      'INPUT_TOO_LARGE',
+      `${this.fileName} looks like a zip bomb: ${what}. Refusing to unpack it. If the file is genuine, raise the limit in the config.`,
+      { limit: this.limits.maxUncompressedBytes },
+    );
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /** Inflate one entry, counting its real size against the container's budget. */
+  read(name: string): Uint8Array | undefined {
+    const entry = this.entries.get(name);
+    if (!entry) return undefined;
+    if (entry.flags & 1) {
+      throw new PrechewError(
+        'ENCRYPTED_FILE',
+        `${this.fileName} is password-protected (encrypted zip entries). Remove the password and try again.`,
+      );
+    }
+    const v = this.view;
+    const at = entry.localHeaderOffset;
+    if (at + 30 > this.bytes.length || v.getUint32(at, true) !== LOC_SIG)
+      throw this.corrupt(`damaged entry ${JSON.stringify(name.slice(0, 80))}`);
+    const start = at + 30 + v.getUint16(at + 26, true) + v.getUint16(at + 28, true);
+    const end = start + entry.compressedSize;
+    if (end > this.bytes.length)
+      throw this.corrupt(`entry ${JSON.stringify(name.slice(0, 80))} runs past the end of the file`);
+    const data = this.bytes.subarray(start, end);
+    const budget = this.limits.maxUncompressedBytes - this.inflated;
+    if (entry.method === 0) {
+      if (data.length > budget) throw this.bomb(`it unpacks to over ${mb(this.limits.maxUncompressedBytes)}`);
+      this.inflated += data.length;
+      return data;
+    }
+    if (entry.method !== 8) throw this.corrupt(`entry uses unsupported compression method ${entry.method}`);
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    const inflater = new Inflate((chunk) => {
+      size += chunk.length;
+      if (size > budget)
+        throw this.bomb(
+          `it unpacks to over ${mb(this.limits.maxUncompressedBytes)} (limits.maxUncompressedBytes)`,
+        );
+      parts.push(chunk);
+    });
+    try {
+      const step = 1 << 16;
+      for (let off = 0; off < data.length; off += step) {
+        const last = off + step >= data.length;
+        inflater.push(data.subarray(off, Math.min(off + step, data.length)), last);
+      }
+      if (data.length === 0) inflater.push(new Uint8Array(0), true);
+    } catch (error) {
+      if (error instanceof PrechewError) throw error;
+      throw this.corrupt(`entry ${JSON.stringify(name.slice(0, 80))} does not inflate`);
+    }
+    this.inflated += size;
+    if (parts.length === 1) return parts[0]!;
+    const out = new Uint8Array(size);
+    let o = 0;
+    for (const part of parts) {
+      out.set(part, o);
+      o += part.length;
+    }
+    return out;
+  }
+
+  readText(name: string): string | undefined {
+    const data = this.read(name);
+    return data === undefined ? undefined : decodeText(data);
+  }
+}
+
+/** Decode bytes as text, honouring a UTF-8 or UTF-16 byte-order mark. */
+export function decodeText(data: Uint8Array): string {
+  if (data.length >= 2 && data[0] === 0xff && data[1] === 0xfe)
+    return new TextDecoder('utf-16le').decode(data.subarray(2));
+  if (data.length >= 2 && data[0] === 0xfe && data[1] === 0xff)
+    return new TextDecoder('utf-16be').decode(data.subarray(2));
+  if (data.length >= 3 && data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf)
+    return new TextDecoder('utf-8').decode(data.subarray(3));
+  return new TextDecoder('utf-8').decode(data);
+}
+
+export function openZip(bytes: Uint8Array, fileName: string, limits: ZipLimits): SafeZip {
+  return new SafeZip(bytes, fileName, limits);
+}
+
+/** Resolve a relationship/manifest target relative to the part that references it. */
+export function resolvePart(base: string, target: string): string {
+  if (target.startsWith('/')) return target.slice(1);
+  const dir = base.includes('/') ? base.slice(0, base.lastIndexOf('/') + 1) : '';
+  const parts = (dir + target).split('/');
+  const out: string[] = [];
+  for (const part of parts) {
+    if (part === '..') out.pop();
+    else if (part !== '.' && part !== '') out.push(part);
+  }
+  let joined = out.join('/');
+  try {
+    joined = decodeURIComponent(joined);
+  } catch {
+    // keep as is
+  }
+  return joined;
+}

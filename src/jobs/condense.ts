@@ -1,0 +1,252 @@
+/**
+ * Condense orchestration: the cache, pseudonymization through a vault, the savings estimate and
+ * the optional local-LLM (abstractive) step around the pure pipeline in text/condense.ts.
+ */
+import { countTokens } from '../engines/tokenizer.js';
+import { estimateSavings, PRICING_DATE } from '../cloud/pricing.js';
+import { throwIfCancelled } from '../errors.js';
+import { log } from '../log.js';
+import type { AppServices } from '../services.js';
+import { cacheKey, getCache } from '../store/cache.js';
+import { getVaultStore } from '../store/vault.js';
+import {
+  condensePrepared,
+  prepareCorpus,
+  type CondenseResult,
+  type CondenseSource,
+} from '../text/condense.js';
+import { extractEntities, type EntityType } from '../text/entities.js';
+import { pseudonymize, type PrivateType } from '../text/privacy.js';
+import { PRIVATE_TYPES, type Vault } from '../text/vault.js';
+import type { ProgressReporter } from './units.js';
+
+export const CONDENSE_VERSION = '1';
+export type CondenseMode = 'extractive' | 'abstractive' | 'auto';
+
+export interface CondenseJobOptions {
+  query?: string | undefined;
+  budgetTokens: number;
+  mode: CondenseMode;
+  privacy: 'off' | 'pseudonymize';
+  entities: boolean;
+  /** Continue an existing vault (ask uses one vault for the question and the context). */
+  vault?: Vault | undefined;
+}
+
+export interface CondenseReport {
+  tokensIn: number;
+  tokensOut: number;
+  ratio: number;
+  mode: 'extractive' | 'abstractive';
+  steps: Array<{ name: string; tokensAfter: number; ms: number }>;
+  sources: Array<{ name: string; tokensIn: number; tokensKept: number }>;
+  estimatedCostSaved: Array<{ provider: string; model: string; usd: number }>;
+  pricingDate: string;
+  cached: boolean;
+  note?: string | undefined;
+  redactions?: Partial<Record<PrivateType, number>> | undefined;
+}
+
+export interface CondenseJobResult {
+  context: string;
+  report: CondenseReport;
+  vaultId?: string | undefined;
+  vault?: Vault | undefined;
+}
+
+interface JobContext {
+  signal?: AbortSignal | undefined;
+  progress?: ProgressReporter | undefined;
+}
+
+/** Narrow view of the local LLM (src/engines/llama.ts), loaded only when a mode asks for it. */
+interface LocalSummarizer {
+  summarize(
+    text: string,
+    focus: string | undefined,
+    maxTokens: number,
+    signal: AbortSignal | undefined,
+  ): Promise<string>;
+}
+
+async function localSummarizer(app: AppServices): Promise<LocalSummarizer | undefined> {
+  try {
+    const { LlmEngine } = await import('../engines/llama.js');
+    const engine = LlmEngine.forApp(app);
+    if (!(await engine.available()).ok) return undefined;
+    return {
+      async summarize(text, focus, maxTokens, signal) {
+        const out = await engine.summarizeOnce(text, { style: 'paragraph', focus, maxTokens, signal });
+        return out.text.trim();
+      },
+    };
+  } catch (error) {
+    log.debug('local LLM unavailable for condense', { error });
+    return undefined;
+  }
+}
+
+/** Facts a faithful summary must not invent: every number and capitalised word it uses must be in the source. */
+function introducesFacts(summary: string, source: string): boolean {
+  const numbers = summary.match(/\d[\d,.]*\d|\d/g) ?? [];
+  if (numbers.some((n) => !source.includes(n))) return true;
+  const names = summary.match(/(?<=\s)\p{Lu}[\p{L}-]{2,}/gu) ?? [];
+  return names.some((n) => !source.includes(n));
+}
+
+function countPlaceholders(text: string): Partial<Record<PrivateType, number>> {
+  const counts: Partial<Record<PrivateType, number>> = {};
+  const re = new RegExp(`\u27e6(${PRIVATE_TYPES.join('|')})_\\d+\u27e7`, 'g');
+  for (const m of text.matchAll(re)) {
+    const type = m[1] as PrivateType;
+    counts[type] = (counts[type] ?? 0) + 1;
+  }
+  return counts;
+}
+
+function entityAppendix(sources: CondenseSource[]): (maxTokens: number) => string {
+  return (maxTokens) => {
+    const text = sources.map((s) => s.text).join('\n\n');
+    const types: EntityType[] = ['person', 'organization', 'place', 'date', 'money'];
+    const result = extractEntities(text, { types, merge: true });
+    const lines: string[] = [];
+    const header = 'Entities (most mentioned):';
+    for (const type of types) {
+      const list = [...(result.entities[type] ?? [])].sort((a, b) => b.count - a.count).slice(0, 12);
+      if (list.length) lines.push(`- ${type}: ${list.map((e) => `${e.text} (${e.count})`).join('; ')}`);
+    }
+    // Drop the longest lines' tails until it fits.
+    let out = [header, ...lines].join('\n');
+    while (lines.length && countTokens(out) > maxTokens) {
+      const i = lines.reduce((best, l, k) => (l.length > (lines[best] ?? '').length ? k : best), 0);
+      const parts = (lines[i] as string).split('; ');
+      if (parts.length > 1) lines[i] = parts.slice(0, -1).join('; ');
+      else lines.splice(i, 1);
+      out = [header, ...lines].join('\n');
+    }
+    return lines.length ? out : '';
+  };
+}
+
+/** Run the whole condense pipeline for already-read sources. */
+export async function condenseSources(
+  app: AppServices,
+  sources: CondenseSource[],
+  options: CondenseJobOptions,
+  ctx: JobContext = {},
+): Promise<CondenseJobResult> {
+  const { signal } = ctx;
+  const overrides = app.config.cloud.pricing;
+  const privacyOn = options.privacy === 'pseudonymize';
+  const cache = getCache(app);
+  const key = cacheKey(
+    'condense',
+    CONDENSE_VERSION,
+    JSON.stringify({ q: options.query ?? '', b: options.budgetTokens, m: options.mode, e: options.entities }),
+    ...sources.flatMap((s) => [s.name, s.text]),
+  );
+  // Pseudonymized results depend on the vault, so only plain results are cached.
+  const canCache = !privacyOn && options.mode === 'extractive';
+  if (canCache) {
+    const hit = cache.get<CondenseJobResult>('condense', key);
+    if (hit) return { ...hit, report: { ...hit.report, cached: true } };
+  }
+
+  ctx.progress?.({ progress: 0, total: 3, message: 'preparing sources' });
+  const corpus = await prepareCorpus(sources, { ...(signal ? { signal } : {}) });
+  throwIfCancelled(signal);
+  ctx.progress?.({ progress: 1, total: 3, message: 'selecting' });
+
+  let vault: Vault | undefined;
+  let rewrite: ((t: string) => string) | undefined;
+  if (privacyOn) {
+    const store = getVaultStore(app);
+    vault = options.vault ?? store.create();
+    const memo = new Map<string, string>();
+    const v = vault;
+    rewrite = (t) => {
+      let out = memo.get(t);
+      if (out === undefined) {
+        out = pseudonymize(t, v, { terms: app.config.privacy.terms }).text;
+        memo.set(t, out);
+      }
+      return out;
+    };
+  }
+  let result: CondenseResult = condensePrepared(corpus, {
+    query: options.query,
+    budgetTokens: options.budgetTokens,
+    rewrite,
+    ...(options.entities ? { appendix: entityAppendix(sources) } : {}),
+  });
+  let mode: 'extractive' | 'abstractive' = 'extractive';
+  let note: string | undefined;
+
+  if (options.mode !== 'extractive') {
+    const llm = await localSummarizer(app);
+    if (!llm) {
+      note = `No local LLM is available, so the ${options.mode} mode used extractive selection.`;
+    } else {
+      // Summarize a wider extractive selection into the budget; keep it only if it stays faithful.
+      const t0 = performance.now();
+      const wide = condensePrepared(corpus, {
+        query: options.query,
+        budgetTokens: Math.min(options.budgetTokens * 3, 6000),
+        rewrite,
+      });
+      try {
+        const summary = await llm.summarize(
+          wide.context,
+          options.query,
+          Math.floor(options.budgetTokens * 0.8),
+          signal,
+        );
+        const cited = `[summary of ${corpus.sources.map((s) => (rewrite ? rewrite(s.name) : s.name)).join(', ')}]\n${summary}`;
+        const tokens = countTokens(cited);
+        if (summary && tokens <= options.budgetTokens && !introducesFacts(summary, wide.context)) {
+          mode = 'abstractive';
+          result = {
+            ...result,
+            context: cited,
+            tokensOut: tokens,
+            ratio: Math.round((corpus.tokensIn / Math.max(1, tokens)) * 10) / 10,
+            steps: [
+              ...result.steps,
+              { name: 'summarize', tokensAfter: tokens, ms: Math.round(performance.now() - t0) },
+            ],
+          };
+        } else {
+          note =
+            'The local LLM summary was over budget or contained names/numbers not in the sources, so extractive selection was kept.';
+        }
+      } catch (error) {
+        throwIfCancelled(signal);
+        log.warn('local LLM summary failed; keeping extractive selection', { error });
+        note = 'The local LLM failed, so extractive selection was kept.';
+      }
+    }
+  }
+  ctx.progress?.({ progress: 3, total: 3, message: 'done' });
+
+  const report: CondenseReport = {
+    tokensIn: result.tokensIn,
+    tokensOut: result.tokensOut,
+    ratio: result.ratio,
+    mode,
+    steps: result.steps,
+    sources: result.sources,
+    estimatedCostSaved: estimateSavings(result.tokensIn - result.tokensOut, overrides),
+    pricingDate: PRICING_DATE,
+    cached: false,
+    ...(note ? { note } : {}),
+    ...(privacyOn ? { redactions: countPlaceholders(result.context) } : {}),
+  };
+  if (vault) getVaultStore(app).save(vault);
+  const out: CondenseJobResult = {
+    context: result.context,
+    report,
+    ...(vault ? { vaultId: vault.id, vault } : {}),
+  };
+  if (canCache) cache.set('condense', key, { context: out.context, report: out.report });
+  return out;
+}

@@ -1,0 +1,112 @@
+/**
+ * Work is expressed as units: small, self-describing, content-addressed pieces of work
+ * ("near-dedupe this band of items", "transcribe seconds 600–900", "summarize chunk 17").
+ * A tool splits a request into units, an executor runs each one (locally today, on a peer later),
+ * and the tool merges the results. Unit inputs must be JSON-serializable so they can travel.
+ */
+import { createHash } from 'node:crypto';
+import { PrechewError, throwIfCancelled } from '../errors.js';
+
+export interface Unit<I = unknown> {
+  /** Names the handler, e.g. "entities.extract" or "whisper.transcribe". */
+  kind: string;
+  /** Content address: sha256 of kind + canonical input (+ handler version). */
+  id: string;
+  input: I;
+}
+
+export interface ProgressUpdate {
+  progress: number;
+  total?: number | undefined;
+  message?: string | undefined;
+}
+export type ProgressReporter = (update: ProgressUpdate) => void;
+
+export interface UnitContext {
+  signal?: AbortSignal | undefined;
+  onProgress?: ProgressReporter | undefined;
+}
+
+export type UnitHandler<I, O> = (input: I, ctx: UnitContext) => Promise<O> | O;
+
+export interface Executor {
+  run<I, O>(unit: Unit<I>, ctx: UnitContext): Promise<O>;
+}
+
+/** Stable JSON: object keys sorted, so equal inputs hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return '[' + value.map(canonicalJson).join(',') + ']';
+  if (ArrayBuffer.isView(value)) {
+    return JSON.stringify(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'));
+  }
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return '{' + entries.map(([k, v]) => JSON.stringify(k) + ':' + canonicalJson(v)).join(',') + '}';
+}
+
+export function makeUnit<I>(kind: string, input: I, version = '1'): Unit<I> {
+  const id = createHash('sha256').update(kind).update('\0').update(version).update('\0').update(canonicalJson(input)).digest('hex');
+  return { kind, id, input };
+}
+
+/** Runs units in this process through registered handlers. */
+export class LocalExecutor implements Executor {
+  private readonly handlers = new Map<string, UnitHandler<unknown, unknown>>();
+
+  register<I, O>(kind: string, handler: UnitHandler<I, O>): this {
+    this.handlers.set(kind, handler as UnitHandler<unknown, unknown>);
+    return this;
+  }
+
+  has(kind: string): boolean {
+    return this.handlers.has(kind);
+  }
+
+  async run<I, O>(unit: Unit<I>, ctx: UnitContext): Promise<O> {
+    const handler = this.handlers.get(unit.kind);
+    if (!handler) throw new PrechewError('INTERNAL', `No handler registered for unit kind "${unit.kind}".`);
+    throwIfCancelled(ctx.signal);
+    return (await handler(unit.input, ctx)) as O;
+  }
+}
+
+export interface RunUnitsOptions {
+  concurrency?: number;
+  signal?: AbortSignal | undefined;
+  /** Called after each unit completes with (done, total). */
+  onProgress?: ProgressReporter | undefined;
+  /** Short label used in progress messages, e.g. "chunk". */
+  label?: string;
+}
+
+/**
+ * Run units with bounded concurrency, preserving order in the results. Cancellation stops
+ * scheduling new units immediately and is passed into running ones.
+ */
+export async function runUnits<I, O>(executor: Executor, units: Unit<I>[], options: RunUnitsOptions = {}): Promise<O[]> {
+  const total = units.length;
+  const results = new Array<O>(total);
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? 1, total || 1));
+  let next = 0;
+  let done = 0;
+  const label = options.label ?? 'unit';
+  const worker = async (): Promise<void> => {
+    while (next < total) {
+      throwIfCancelled(options.signal);
+      const index = next++;
+      const unit = units[index]!;
+      results[index] = await executor.run<I, O>(unit, { signal: options.signal });
+      done++;
+      options.onProgress?.({ progress: done, total, message: `${label} ${done}/${total}` });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return results;
+}
+
+/** Yield to the event loop so cancellation and other requests get a turn during CPU-bound loops. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

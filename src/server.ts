@@ -1,0 +1,109 @@
+/**
+ * Builds the MCP server: tool registrations (a thin layer over tools/*), instructions for the
+ * model, and the per-request plumbing (progress notifications, cancellation, client roots).
+ */
+import { McpServer } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type { App } from './app.js';
+import { rootFromUri } from './files.js';
+import { log } from './log.js';
+import { pageInfoSchema } from './tools/pages.js';
+import { invokeTool } from './tools/invoke.js';
+import { allTools } from './tools/registry.js';
+import type { AnyTool, ToolContext } from './tools/types.js';
+import type { ProgressUpdate } from './jobs/units.js';
+import { version } from './version.js';
+
+export const SERVER_INSTRUCTIONS = `prechew does grunt work locally — on the user's machine, with no cloud calls unless \`ask\` is used — so that only lean, relevant context reaches you.
+Prefer it whenever the input is large or raw (long documents, recordings, big collections):
+- condense: the main entry point. Give sources (files, text, base64 data), an optional query and a token budget; get back a small, cited, de-duplicated context that answers the query, with a savings report. Use it before reading anything long.
+- convert: turn a PDF, DOCX, PPTX, XLSX, ODT, EPUB, RTF, HTML, CSV or JSON file into Markdown (page ranges with \`pages\`).
+- transcribe: speech to text from audio/video files, with timestamps (needs a local whisper model).
+- summarize: summary of a document or texts (local LLM when available, otherwise a strong extractive summary with offsets); \`focus\` steers it.
+- classify: sentiment or your own labels for one or many short texts (support tickets, reviews), with a histogram.
+- extract-entities: people, organizations, places, emails, URLs, phones, dates, amounts, percents, hashtags and mentions, with offsets.
+- dedupe: remove exact and near-duplicate items or paragraphs before reading them.
+- redact / restore: replace private data with stable placeholders (⟦PERSON_1⟧) and put the originals back later.
+- ask: condense sources locally, pseudonymize them, and forward the question to Claude or GPT (uses the user's API key and costs money; only when asked to).
+Files: pass \`path\` for files inside the directories the user allowed; otherwise pass \`text\`. When a result says it continues on another page, call the same tool with the \`cursor\` it gives.
+Errors come back as results whose text starts with [CODE] and says what to change.`;
+
+function cursorSchemaFor(tool: AnyTool): z.ZodType {
+  const base = tool.inputSchema as unknown as z.ZodObject;
+  return base.safeExtend({
+    cursor: z.string().optional().describe('Continuation cursor from a previous paginated result; when given, the other arguments are ignored.'),
+  });
+}
+
+function outputSchemaFor(tool: AnyTool): z.ZodType {
+  const base = tool.outputSchema as unknown as z.ZodObject;
+  return base.safeExtend({ page: pageInfoSchema.optional().describe('present when the result is split into pages') });
+}
+
+// Cursor calls carry no other arguments, so make every input field optional for listing purposes
+// only where needed: the SDK validates arguments against the registered schema before our handler.
+function registeredInputSchema(tool: AnyTool): z.ZodType {
+  return cursorSchemaFor(tool);
+}
+
+const PROGRESS_INTERVAL_MS = 100;
+
+export function createMcpServer(app: App): McpServer {
+  const server = new McpServer(
+    { name: 'prechew', title: 'prechew — local preprocessing for AI', version },
+    { capabilities: { tools: {}, logging: {} }, instructions: SERVER_INSTRUCTIONS },
+  );
+
+  let cachedRoots: string[] | undefined;
+  server.server.setNotificationHandler?.('notifications/roots/list_changed', () => {
+    cachedRoots = undefined;
+  });
+  const clientRoots = async (): Promise<string[]> => {
+    if (!app.config.files.clientRoots) return [];
+    if (cachedRoots) return cachedRoots;
+    try {
+      if (!server.server.getClientCapabilities()?.roots) return [];
+      const result = await server.server.listRoots(undefined, { timeout: 5000 });
+      cachedRoots = result.roots.map((r) => rootFromUri(r.uri)).filter((r): r is string => Boolean(r));
+      return cachedRoots;
+    } catch (error) {
+      log.debug('client roots unavailable', { error });
+      return [];
+    }
+  };
+
+  for (const tool of allTools()) {
+    server.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: tool.description,
+        inputSchema: registeredInputSchema(tool) as z.ZodObject,
+        outputSchema: outputSchemaFor(tool) as z.ZodObject,
+        annotations: { title: tool.title, ...tool.annotations },
+      },
+      async (args: unknown, extra) => {
+        const progressToken = extra.mcpReq._meta?.progressToken;
+        let lastSent = 0;
+        const progress = (update: ProgressUpdate): void => {
+          if (progressToken === undefined) return;
+          const now = Date.now();
+          const final = update.total !== undefined && update.progress >= update.total;
+          if (!final && now - lastSent < PROGRESS_INTERVAL_MS) return;
+          lastSent = now;
+          extra.mcpReq
+            .notify({
+              method: 'notifications/progress',
+              params: { progressToken, progress: update.progress, ...(update.total !== undefined ? { total: update.total } : {}), ...(update.message ? { message: update.message } : {}) },
+            })
+            .catch((error: unknown) => log.debug('progress notification failed', { error }));
+        };
+        const ctx: ToolContext = { app, signal: extra.mcpReq.signal, progress, clientRoots };
+        const outcome = await invokeTool(tool, args, ctx, { pageStore: app.pageStore, maxOutputTokens: app.config.limits.maxOutputTokens });
+        if (outcome.isError) return { isError: true, content: [{ type: 'text' as const, text: outcome.text }] };
+        return { content: [{ type: 'text' as const, text: outcome.text }], structuredContent: outcome.structured ?? {} };
+      },
+    );
+  }
+  return server;
+}

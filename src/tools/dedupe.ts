@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { countTokens } from '../engines/tokenizer.js';
+import { PrechewError } from '../errors.js';
+import { dedupeItems, type DedupeItem } from '../text/dedupe.js';
+import { splitChunks, splitParagraphs } from '../text/split.js';
+import { defineTool } from './types.js';
+import { readTextSource, textOrPathShape } from './inputs.js';
+
+const MAX_GROUPS_LISTED = 1000;
+
+const inputSchema = z
+  .object({
+    items: z
+      .array(z.union([z.string(), z.object({ id: z.string().min(1), text: z.string() }).strict()]))
+      .optional()
+      .describe('The items to deduplicate: strings, or {id, text} objects. Alternatively give a document as `text`/`path`.'),
+    ...textOrPathShape,
+    split: z
+      .enum(['paragraphs', 'chunks'])
+      .default('paragraphs')
+      .describe('How a document (`text`/`path`) is cut into items: by paragraph (default) or into chunks of about `chunkChars` characters.'),
+    chunkChars: z.number().int().min(100).max(100_000).default(1500),
+    mode: z.enum(['exact', 'near']).default('near').describe('"exact": identical after folding case, whitespace and punctuation. "near" (default): also copies with small edits, dropped sentences or trimming.'),
+    threshold: z.number().min(0.3).max(1).optional().describe('Similarity (0..1) at which two items count as near-duplicates; lower catches looser copies. Default is tuned (see README).'),
+    includeText: z.boolean().default(true).describe('Return the text of the unique items (default true). Set false when you only need ids.'),
+  })
+  .strict();
+
+const outputSchema = z.object({
+  stats: z.object({
+    itemsIn: z.number().int(),
+    itemsOut: z.number().int(),
+    duplicatesRemoved: z.number().int(),
+    exactDuplicates: z.number().int(),
+    nearDuplicates: z.number().int(),
+    tokensBefore: z.number().int(),
+    tokensAfter: z.number().int(),
+    mode: z.enum(['exact', 'near']),
+    threshold: z.number(),
+    shingleSize: z.number().int(),
+  }),
+  groups: z
+    .array(
+      z.object({
+        kept: z.object({ id: z.string(), index: z.number().int() }),
+        dropped: z.array(
+          z.object({ id: z.string(), index: z.number().int(), similarity: z.number(), reason: z.enum(['exact', 'near', 'containment']) }),
+        ),
+      }),
+    )
+    .describe(`duplicate groups: which item was kept and which were dropped (first ${MAX_GROUPS_LISTED} groups)`),
+  groupsNotListed: z.number().int().describe('groups beyond the listed ones (0 when all are listed)'),
+  unique: z.array(z.object({ id: z.string(), index: z.number().int(), text: z.string().optional() })).describe('unique items in original order'),
+});
+type Output = z.infer<typeof outputSchema>;
+
+function render(out: Output): string {
+  const s = out.stats;
+  const saved = s.tokensBefore > 0 ? Math.round((1 - s.tokensAfter / s.tokensBefore) * 100) : 0;
+  const lines = [
+    `Deduplicated ${s.itemsIn} items → ${s.itemsOut} unique (${s.exactDuplicates} exact and ${s.nearDuplicates} near duplicates removed; ${s.tokensBefore} → ${s.tokensAfter} tokens, ${saved}% saved; mode ${s.mode}, threshold ${s.threshold}).`,
+  ];
+  if (out.groups.length) {
+    lines.push('', 'Duplicate groups (kept ← dropped):');
+    for (const g of out.groups.slice(0, 30)) {
+      lines.push(`- ${g.kept.id} ← ${g.dropped.map((d) => `${d.id} (${d.reason} ${d.similarity.toFixed(2)})`).join(', ')}`);
+    }
+    const more = out.groups.length - 30 + out.groupsNotListed;
+    if (more > 0) lines.push(`- … and ${more} more groups (see structured content)`);
+  }
+  if (out.unique.length) {
+    lines.push('', 'Unique items:');
+    for (const u of out.unique) lines.push(u.text !== undefined ? `[${u.id}] ${u.text}` : `[${u.id}]`);
+  }
+  return lines.join('\n');
+}
+
+export const dedupeTool = defineTool({
+  name: 'dedupe',
+  title: 'Remove duplicates',
+  summary: 'Drop exact and near-duplicate items or paragraphs (MinHash/LSH), keeping the first of each group.',
+  description:
+    'Remove exact and near-duplicate passages locally: give `items` (strings or {id, text}) or a document (`text` or `path`, split into paragraphs or chunks). ' +
+    'Near duplicates are found with MinHash over word shingles and LSH, then verified (Jaccard, or containment for trimmed copies): copies with ~10% of words edited, a sentence dropped, or different case/whitespace/punctuation are caught, while distinct passages that share phrasing are kept. ' +
+    'Returns the unique items in original order, the duplicate groups (kept vs dropped, with similarity) and tokens before/after. Use it before summarizing or sending large collections (tickets, logs, scraped pages, chat exports) to a model.',
+  inputSchema,
+  outputSchema,
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  cli: { text: 'text', path: 'path' },
+  pageField: 'unique',
+  async handler(input, ctx) {
+    let items: DedupeItem[];
+    if (input.items) {
+      if (input.text !== undefined || input.path !== undefined) {
+        throw new PrechewError('INVALID_INPUT', 'Give either `items` or a document (`text`/`path`), not both.');
+      }
+      if (input.items.length > ctx.app.config.limits.maxItems) {
+        throw new PrechewError('INPUT_TOO_LARGE', `${input.items.length} items is over the limit of ${ctx.app.config.limits.maxItems} (limits.maxItems). Send them in batches.`);
+      }
+      const seen = new Set<string>();
+      items = input.items.map((item, i) => {
+        const it = typeof item === 'string' ? { id: String(i + 1), text: item } : item;
+        if (seen.has(it.id)) throw new PrechewError('INVALID_INPUT', `Duplicate item id "${it.id}": ids must be unique.`);
+        seen.add(it.id);
+        return it;
+      });
+    } else {
+      const source = await readTextSource(input, ctx);
+      const pieces = input.split === 'chunks' ? splitChunks(source.text, input.chunkChars) : splitParagraphs(source.text);
+      items = pieces.map((p, i) => ({ id: `${input.split === 'chunks' ? 'c' : 'p'}${i + 1}`, text: p.text }));
+    }
+    const result = await dedupeItems(items, {
+      mode: input.mode,
+      ...(input.threshold !== undefined ? { threshold: input.threshold } : {}),
+      signal: ctx.signal,
+      onProgress: (done, total) => ctx.progress({ progress: done, total, message: `dedupe ${done}/${total}` }),
+    });
+    let tokensBefore = 0;
+    for (const it of items) tokensBefore += countTokens(it.text);
+    let tokensAfter = 0;
+    for (const i of result.keptIndices) tokensAfter += countTokens(items[i]!.text);
+    let exact = 0;
+    let near = 0;
+    for (const g of result.groups) {
+      for (const d of g.dropped) {
+        if (d.reason === 'exact') exact++;
+        else near++;
+      }
+    }
+    return {
+      stats: {
+        itemsIn: items.length,
+        itemsOut: result.keptIndices.length,
+        duplicatesRemoved: items.length - result.keptIndices.length,
+        exactDuplicates: exact,
+        nearDuplicates: near,
+        tokensBefore,
+        tokensAfter,
+        mode: result.params.mode,
+        threshold: result.params.threshold,
+        shingleSize: result.params.shingleSize,
+      },
+      groups: result.groups.slice(0, MAX_GROUPS_LISTED).map((g) => ({
+        kept: { id: g.keptId, index: g.keptIndex },
+        dropped: g.dropped.map((d) => ({ id: d.id, index: d.index, similarity: Math.round(d.similarity * 1000) / 1000, reason: d.reason })),
+      })),
+      groupsNotListed: Math.max(0, result.groups.length - MAX_GROUPS_LISTED),
+      unique: result.keptIndices.map((i) => ({ id: items[i]!.id, index: i, ...(input.includeText ? { text: items[i]!.text } : {}) })),
+    };
+  },
+  render,
+});

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { ENTITY_TYPES, extractEntities, type Entity, type EntityType } from '../text/entities.js';
+import { countWords } from '../text/words.js';
+import { defineTool } from './types.js';
+import { readTextSource, textOrPathShape } from './inputs.js';
+
+const entitySchema = z.object({
+  type: z.enum(ENTITY_TYPES),
+  text: z.string().describe('surface text of the first occurrence'),
+  value: z.string().describe('normalized value (E.164 phone, ISO 8601 date, amount + currency…)'),
+  count: z.number().int(),
+  occurrences: z.array(z.object({ start: z.number().int(), end: z.number().int() })).describe('UTF-16 character offsets'),
+  amount: z.number().optional(),
+  currency: z.string().optional(),
+});
+
+const inputSchema = z
+  .object({
+    ...textOrPathShape,
+    types: z.array(z.enum(ENTITY_TYPES)).min(1).optional().describe('Only these entity types (default: all).'),
+    merge: z.boolean().default(true).describe('Merge repeated mentions by normalized value (default true).'),
+    referenceDate: z.iso.date().optional().describe('ISO date (YYYY-MM-DD) that relative dates such as "next Friday" are resolved against.'),
+    country: z
+      .string()
+      .regex(/^[A-Za-z]{2}$/)
+      .optional()
+      .describe('ISO 3166 country code used to normalize phone numbers written without +country prefix, e.g. "US", "DE".'),
+  })
+  .strict();
+
+const outputSchema = z.object({
+  source: z.string(),
+  words: z.number().int(),
+  total: z.number().int().describe('number of distinct entities (or mentions when merge=false)'),
+  counts: z.record(z.string(), z.number().int()),
+  entities: z.record(z.string(), z.array(entitySchema)).describe('entities grouped by type'),
+});
+type Output = z.infer<typeof outputSchema>;
+
+function render(out: Output): string {
+  const lines = [`Entities in ${out.source} (${out.words} words): ${out.total} found.`];
+  for (const [type, list] of Object.entries(out.entities)) {
+    if (!list || list.length === 0) continue;
+    lines.push('', `## ${type} (${out.counts[type] ?? list.length})`);
+    for (const e of list) {
+      const value = e.value !== e.text ? ` → ${e.value}` : '';
+      const times = e.count > 1 ? ` ×${e.count}` : '';
+      lines.push(`- ${e.text}${value}${times}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+export const extractEntitiesTool = defineTool({
+  name: 'extract-entities',
+  title: 'Extract entities',
+  summary: 'People, organizations, places, emails, URLs, phones, dates, money, percents, hashtags, mentions — with offsets.',
+  description:
+    'Extract named entities and structured values from text locally (no model, no network): person, organization, place, email, url, phone (E.164), date (ISO 8601, relative dates resolved against referenceDate), money (amount + ISO currency), percent, hashtag, mention. ' +
+    'Each entity comes with its normalized value, count and every character offset. Use it to pull facts (who, where, when, how much) out of long documents or transcripts before reasoning over them, instead of reading the whole text. ' +
+    'Input: `text` or `path` (a file inside an allowed root); optional `types` filter.',
+  inputSchema,
+  outputSchema,
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  cli: { text: 'text', path: 'path' },
+  pageField: 'entities',
+  async handler(input, ctx) {
+    const source = await readTextSource(input, ctx);
+    ctx.progress({ progress: 0, total: 1, message: 'extracting entities' });
+    const result = extractEntities(source.text, {
+      ...(input.types ? { types: input.types as EntityType[] } : {}),
+      merge: input.merge,
+      ...(input.referenceDate ? { referenceDate: input.referenceDate } : {}),
+      ...(input.country ? { defaultCountry: input.country.toUpperCase() } : {}),
+    });
+    ctx.progress({ progress: 1, total: 1, message: 'done' });
+    const entities: Record<string, Entity[]> = {};
+    for (const [type, list] of Object.entries(result.entities)) if (list && list.length) entities[type] = list;
+    const counts: Record<string, number> = {};
+    for (const [type, n] of Object.entries(result.counts)) if (n) counts[type] = n;
+    return { source: source.name, words: countWords(source.text), total: result.total, counts, entities };
+  },
+  render,
+});

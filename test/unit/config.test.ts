@@ -1,0 +1,66 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configFromEnv, loadConfig, maskSecrets, parseConfig } from '../../src/config.js';
+import { tempDir } from '../helpers/app.js';
+
+describe('config', () => {
+  it('fills every section with defaults', () => {
+    const c = parseConfig({});
+    expect(c.server.host).toBe('127.0.0.1');
+    expect(c.server.port).toBe(7777);
+    expect(c.limits.maxInputBytes).toBe(50 * 1024 * 1024);
+    expect(c.limits.maxOutputTokens).toBe(20_000);
+    expect(c.files.roots).toEqual([]);
+    expect(c.models.llm.gpu).toBe('auto');
+    expect(c.privacy.mode).toBe('off');
+  });
+
+  it('merges defaults < file < env < flags', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'mcp.config.json');
+    writeFileSync(file, JSON.stringify({ server: { port: 1000, allowedHosts: ['a.local'] }, files: { roots: ['docs'] }, limits: { maxOutputTokens: 900 } }));
+    const { config } = loadConfig({ cwd: dir, env: { PRECHEW_PORT: '2000', PRECHEW_MAX_OUTPUT_TOKENS: '800' }, flags: { server: { port: 3000 } } });
+    expect(config.server.port).toBe(3000);
+    expect(config.limits.maxOutputTokens).toBe(800);
+    expect(config.server.allowedHosts).toEqual(['a.local']);
+    // relative roots resolve against the config file's folder
+    expect(config.files.roots).toEqual([path.join(dir, 'docs')]);
+  });
+
+  it('names the field, the value and the expectation on invalid input', () => {
+    expect(() => parseConfig({ server: { port: 70000 } })).toThrow(/server\.port: got 70000/);
+    expect(() => parseConfig({ limits: { maxInputBytes: 'big' } })).toThrow(/limits\.maxInputBytes: got "big"/);
+    expect(() => parseConfig({ sever: {} })).toThrow(/sever.*unknown setting/);
+    expect(() => parseConfig({ auth: { token: 'short' } })).toThrow(/auth\.token: got \*\*\*.*16 characters/);
+  });
+
+  it('parses typed environment variables and rejects bad ones', () => {
+    expect(configFromEnv({ PRECHEW_ROOTS: '/a,/b', PRECHEW_CACHE: 'false', PRECHEW_LLM_GPU: 'off' })).toEqual({
+      files: { roots: ['/a', '/b'] },
+      data: { cache: false },
+      models: { llm: { gpu: false } },
+    });
+    expect(() => configFromEnv({ PRECHEW_PORT: '12.5' })).toThrow(/PRECHEW_PORT="12.5".*integer/);
+    expect(() => configFromEnv({ PRECHEW_CACHE: 'maybe' })).toThrow(/PRECHEW_CACHE/);
+  });
+
+  it('fails clearly on a missing or broken config file', () => {
+    const dir = tempDir();
+    expect(() => loadConfig({ cwd: dir, configPath: 'nope.json', env: {} })).toThrow(/Config file not found/);
+    writeFileSync(path.join(dir, 'bad.json'), '{ nope');
+    expect(() => loadConfig({ cwd: dir, configPath: 'bad.json', env: {} })).toThrow(/not valid JSON/);
+  });
+
+  it('masks secrets', () => {
+    const c = parseConfig({ auth: { token: 'abcdefghijklmnopqrstuvwxyz' }, cloud: { anthropic: { apiKey: 'sk-ant-secret-value' } } });
+    const masked = JSON.stringify(maskSecrets(c));
+    expect(masked).not.toContain('abcdefghijklmnop');
+    expect(masked).not.toContain('sk-ant-secret');
+  });
+
+  it('the example mcp.config.json validates against the schema', () => {
+    const { config } = loadConfig({ cwd: path.resolve(import.meta.dirname, '..', '..'), env: {} });
+    expect(config.server.host).toBe('127.0.0.1');
+  });
+});

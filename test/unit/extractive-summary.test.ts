@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { countTokens } from '../../src/engines/tokenizer.js';
+import { PrechewError } from '../../src/errors.js';
+import { summarizeExtractive, type ExtractiveSummary } from '../../src/text/extractive-summary.js';
+import { splitSentences } from '../../src/text/sentences.js';
+
+interface Doc {
+  id: string;
+  text: string;
+  reference: string;
+}
+const set = JSON.parse(
+  readFileSync(new URL('../../fixtures/summaries/set.json', import.meta.url), 'utf8'),
+) as Doc[];
+const doc = (id: string): string => (set.find((d) => d.id === id) as Doc).text;
+
+function expectExactSpans(source: string, result: ExtractiveSummary): void {
+  let prevEnd = -1;
+  for (const s of result.sentences) {
+    expect(source.slice(s.start, s.end)).toBe(s.text);
+    expect(s.start).toBeGreaterThanOrEqual(prevEnd);
+    expect(s.score).toBeGreaterThanOrEqual(0);
+    expect(s.score).toBeLessThanOrEqual(1);
+    prevEnd = s.end;
+  }
+}
+
+describe('summarizeExtractive', () => {
+  it('returns sentences in original order with exact offsets', () => {
+    for (const d of set) {
+      const result = summarizeExtractive(d.text, { maxSentences: 3 });
+      expect(result.sentences).toHaveLength(3);
+      expect(result.totalSentences).toBe(splitSentences(d.text).length);
+      expectExactSpans(d.text, result);
+      expect(result.summary).toBe(result.sentences.map((s) => s.text.replace(/\s*\n\s*/g, ' ')).join(' '));
+    }
+  });
+
+  it('respects sentence and token budgets', () => {
+    const text = doc('storm-outage');
+    for (const n of [1, 2, 5])
+      expect(summarizeExtractive(text, { maxSentences: n }).sentences).toHaveLength(n);
+    for (const style of ['paragraph', 'bullets', 'key-points'] as const) {
+      for (const budget of [8, 30, 60, 120, 250]) {
+        const result = summarizeExtractive(text, { maxTokens: budget, style });
+        expect(countTokens(result.summary)).toBeLessThanOrEqual(budget);
+        expect(result.sentences.length).toBeGreaterThan(0);
+        expectExactSpans(text, result);
+      }
+    }
+    // Bigger budgets use more of the text; both limits together apply both.
+    expect(summarizeExtractive(text, { maxTokens: 250 }).sentences.length).toBeGreaterThan(
+      summarizeExtractive(text, { maxTokens: 60 }).sentences.length,
+    );
+    const both = summarizeExtractive(text, { maxTokens: 400, maxSentences: 2 });
+    expect(both.sentences).toHaveLength(2);
+    // A budget smaller than any sentence keeps the start of the best one, cut at a word.
+    const tiny = summarizeExtractive(text, { maxTokens: 5 });
+    expect(tiny.sentences).toHaveLength(1);
+    expect(countTokens(tiny.summary)).toBeLessThanOrEqual(5);
+    expect(text.slice(tiny.sentences[0]!.start, tiny.sentences[0]!.end)).toBe(tiny.sentences[0]!.text);
+  });
+
+  it('moves the selection toward a focus query', () => {
+    const text = doc('storm-outage');
+    const plain = summarizeExtractive(text, { maxSentences: 2 });
+    const focused = summarizeExtractive(text, {
+      maxSentences: 2,
+      focus: 'carbon monoxide generators poisoning',
+    });
+    expect(plain.summary.toLowerCase()).not.toContain('carbon monoxide');
+    expect(focused.summary.toLowerCase()).toContain('carbon monoxide');
+    const schools = summarizeExtractive(doc('wildfire-evacuation'), {
+      maxSentences: 1,
+      focus: 'livestock animals fairgrounds',
+    });
+    expect(schools.summary).toMatch(/livestock|horses/i);
+    // A focus with no matching words leaves the ranking to centrality.
+    expect(summarizeExtractive(text, { maxSentences: 2, focus: 'zebra quantum' }).summary).toBe(
+      plain.summary,
+    );
+  });
+
+  it('renders bullets and key points', () => {
+    const text = doc('tuition-freeze');
+    const bullets = summarizeExtractive(text, { maxSentences: 3, style: 'bullets' });
+    const lines = bullets.summary.split('\n');
+    expect(lines).toHaveLength(3);
+    lines.forEach((line, k) => expect(line).toBe(`- ${bullets.sentences[k]!.text}`));
+
+    const points = summarizeExtractive(text, { maxSentences: 3, style: 'key-points' });
+    const pointLines = points.summary.split('\n');
+    expect(pointLines).toHaveLength(3);
+    expectExactSpans(text, points);
+    for (const line of pointLines) expect(line).toMatch(/^- \p{Lu}/u);
+    // Key points are clauses: never longer than the sentences, shorter overall.
+    const fullLength = bullets.sentences.reduce((n, s) => n + s.text.length, 0);
+    const pointLength = points.sentences.reduce((n, s) => n + s.text.length, 0);
+    expect(pointLength).toBeLessThan(fullLength);
+    const sentences = splitSentences(text);
+    for (const p of points.sentences)
+      expect(sentences.some((s) => s.start <= p.start && p.end <= s.end)).toBe(true);
+  });
+
+  it('handles empty, tiny and heading-only input', () => {
+    expect(summarizeExtractive('')).toEqual({ sentences: [], summary: '', totalSentences: 0 });
+    expect(summarizeExtractive('   \n\n  ')).toEqual({ sentences: [], summary: '', totalSentences: 0 });
+    const one = summarizeExtractive('Only one sentence here.');
+    expect(one.summary).toBe('Only one sentence here.');
+    expect(one.sentences).toEqual([{ text: 'Only one sentence here.', start: 0, end: 23, score: 1 }]);
+    const headings = summarizeExtractive('Title\n\nSubtitle', { maxSentences: 5 });
+    expect(headings.totalSentences).toBe(2);
+    expect(headings.sentences.length).toBeGreaterThan(0);
+    // Headlines and datelines are not picked when real sentences exist.
+    const withHeadline = summarizeExtractive(`Storm Update\n\n${doc('storm-outage')}`, { maxSentences: 3 });
+    expect(withHeadline.summary).not.toContain('Storm Update');
+  });
+
+  it('drops near-duplicate sentences', () => {
+    const base = doc('bridge-closure');
+    const first = splitSentences(base)[0]!.text;
+    const result = summarizeExtractive(`${first}\n\n${base}`, { maxSentences: 4 });
+    expect(result.sentences.filter((s) => s.text === first)).toHaveLength(1);
+  });
+
+  it('rejects bad options with INVALID_INPUT', () => {
+    for (const options of [
+      { maxSentences: 0 },
+      { maxSentences: 1.5 },
+      { maxTokens: -3 },
+      { style: 'poem' as never },
+    ]) {
+      try {
+        summarizeExtractive('Some text. More text.', options);
+        expect.unreachable('should throw');
+      } catch (error) {
+        expect(error).toBeInstanceOf(PrechewError);
+        expect((error as PrechewError).code).toBe('INVALID_INPUT');
+      }
+    }
+  });
+
+  it('summarizes a 100k-word input within budget', () => {
+    const parts: string[] = [];
+    let words = 0;
+    for (let i = 0; words < 100_000; i++) {
+      const d = set[i % set.length] as Doc;
+      parts.push(d.text);
+      words += d.text.split(/\s+/).length;
+    }
+    parts.push(
+      'The final paragraph announces that the zeppelin museum will reopen in April with a new hangar.',
+    );
+    const text = parts.join('\n\n');
+    const result = summarizeExtractive(text, { maxTokens: 300, focus: 'zeppelin hangar museum reopen' });
+    expect(countTokens(result.summary)).toBeLessThanOrEqual(300);
+    expect(result.summary).toContain('zeppelin');
+    expectExactSpans(text, result);
+    const plain = summarizeExtractive(text);
+    expect(plain.sentences.length).toBe(10);
+    // Repeated articles: MMR must not pick the same sentence twice.
+    expect(new Set(plain.sentences.map((s) => s.text)).size).toBe(plain.sentences.length);
+  });
+});

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_SENTENCE_CHARS, splitSentences } from '../../src/text/sentences.js';
+
+function texts(source: string): string[] {
+  const out = splitSentences(source);
+  for (const s of out) expect(source.slice(s.start, s.end)).toBe(s.text);
+  return out.map((s) => s.text);
+}
+
+describe('splitSentences', () => {
+  it('keeps titles, initials, decimals and abbreviations inside sentences', () => {
+    const source =
+      'Mr. Smith met Dr. Jones at 3.5 p.m. in the U.S. capital. Prices rose 2.5% to $3.14 on Jan. 5, e.g. for bread. ' +
+      'J. R. R. Tolkien wrote it at No. 5 St. James St. in Oxford. The U.S. Senate voted. She works for Acme Inc. and lives nearby.';
+    expect(texts(source)).toEqual([
+      'Mr. Smith met Dr. Jones at 3.5 p.m. in the U.S. capital.',
+      'Prices rose 2.5% to $3.14 on Jan. 5, e.g. for bread.',
+      'J. R. R. Tolkien wrote it at No. 5 St. James St. in Oxford.',
+      'The U.S. Senate voted.',
+      'She works for Acme Inc. and lives nearby.',
+    ]);
+  });
+
+  it('ends a sentence after an ambiguous abbreviation when a new sentence starts', () => {
+    expect(texts('He joined Acme Inc. The firm grew. Then he moved to the U.S. It was cold.')).toEqual([
+      'He joined Acme Inc.',
+      'The firm grew.',
+      'Then he moved to the U.S.',
+      'It was cold.',
+    ]);
+  });
+
+  it('breaks at paragraphs and headings, joins hard-wrapped lines, handles ! ? and quotes', () => {
+    const source =
+      'Storm Warning\n\nWinds rose overnight!  Did the river flood?\n"It was terrifying," said one\nresident of the town.\n\nMore follows';
+    expect(texts(source)).toEqual([
+      'Storm Warning',
+      'Winds rose overnight!',
+      'Did the river flood?',
+      '"It was terrifying," said one\nresident of the town.',
+      'More follows',
+    ]);
+  });
+
+  it('returns nothing for empty or blank text and trims whitespace', () => {
+    expect(splitSentences('')).toEqual([]);
+    expect(splitSentences('  \n\n \t ')).toEqual([]);
+    expect(splitSentences('  Hello there.  ')).toEqual([{ text: 'Hello there.', start: 2, end: 14 }]);
+  });
+
+  it('cuts runaway text without punctuation into bounded pieces', () => {
+    const source = 'word '.repeat(5000);
+    const out = splitSentences(source);
+    expect(out.length).toBeGreaterThan(10);
+    for (const s of out) {
+      expect(s.text.length).toBeLessThanOrEqual(MAX_SENTENCE_CHARS);
+      expect(source.slice(s.start, s.end)).toBe(s.text);
+      expect(s.text.startsWith('word')).toBe(true);
+    }
+    expect(out.map((s) => s.text).join(' ')).toBe(source.trim());
+  });
+
+  it('segments long paragraphs exactly across internal windows', () => {
+    const made: string[] = [];
+    for (let i = 0; i < 2000; i++)
+      made.push(`Sentence number ${i} mentions Dr. Lee and ${i % 7}.${i % 10} percent growth.`);
+    const source = made.join(' ');
+    expect(texts(source)).toEqual(made);
+  });
+});
