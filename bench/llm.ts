@@ -48,8 +48,16 @@ interface Measure {
 }
 
 async function callSummarize(app: App, args: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const ctx: ToolContext = { app, signal: new AbortController().signal, progress: () => undefined, clientRoots: async () => [] };
-  const res = await invokeTool(summarizeTool, args, ctx, { pageStore: app.pageStore, maxOutputTokens: Infinity });
+  const ctx: ToolContext = {
+    app,
+    signal: new AbortController().signal,
+    progress: () => undefined,
+    clientRoots: async () => [],
+  };
+  const res = await invokeTool(summarizeTool, args, ctx, {
+    pageStore: app.pageStore,
+    maxOutputTokens: Infinity,
+  });
   if (res.isError) throw new Error(res.text);
   return res.structured!;
 }
@@ -62,11 +70,20 @@ interface Run {
 const SETTINGS = { contextSize: 2048, seed: 11, temperature: 0.2 };
 
 /** A phase of calls through the summarize tool (fresh app, model loaded and warmed first). */
-async function toolPhase(modelsDir: string, modelFile: string, maxTokens: number, reps: number, threads: number): Promise<Run[]> {
+async function toolPhase(
+  modelsDir: string,
+  modelFile: string,
+  maxTokens: number,
+  reps: number,
+  threads: number,
+): Promise<Run[]> {
   const app = createApp(
     parseConfig({
       data: { dir: mkdtempSync(path.join(os.tmpdir(), 'prechew-bench-data-')), cache: false },
-      models: { dir: modelsDir, llm: { path: modelFile, gpu: 'auto', threads, ...SETTINGS, idleUnloadMs: 0 } },
+      models: {
+        dir: modelsDir,
+        llm: { path: modelFile, gpu: 'auto', threads, ...SETTINGS, idleUnloadMs: 0 },
+      },
       logLevel: 'error',
     }),
   );
@@ -75,7 +92,11 @@ async function toolPhase(modelsDir: string, modelFile: string, maxTokens: number
     await callSummarize(app, { text: ARTICLE, engine: 'llm', maxOutputTokens: 16 });
     for (let i = 0; i < reps; i++) {
       const t0 = performance.now();
-      const out = await callSummarize(app, { text: ARTICLE + ` (${i})`, engine: 'llm', maxOutputTokens: maxTokens });
+      const out = await callSummarize(app, {
+        text: ARTICLE + ` (${i})`,
+        engine: 'llm',
+        maxOutputTokens: maxTokens,
+      });
       runs.push({ ms: performance.now() - t0, tokens: out.generatedTokens as number });
     }
   } finally {
@@ -85,14 +106,23 @@ async function toolPhase(modelsDir: string, modelFile: string, maxTokens: number
 }
 
 /** The same calls straight through node-llama-cpp, set up the way a careful direct user would. */
-async function directPhase(modelsDir: string, modelFile: string, maxTokens: number, reps: number, threads: number): Promise<{ runs: Run[]; device: string }> {
+async function directPhase(
+  modelsDir: string,
+  modelFile: string,
+  maxTokens: number,
+  reps: number,
+  threads: number,
+): Promise<{ runs: Run[]; device: string }> {
   const { getLlama, LlamaChat, resolveChatWrapper } = await import('node-llama-cpp');
   let llama = await getLlama({ gpu: 'auto', build: 'never', skipDownload: true, progressLogs: false });
   if (llama.gpu !== false && (await llama.getGpuDeviceNames()).length === 0) {
     await llama.dispose();
     llama = await getLlama({ gpu: false, build: 'never', skipDownload: true, progressLogs: false });
   }
-  const device = llama.gpu === false ? `cpu x${threads} threads` : `${llama.gpu} (${(await llama.getGpuDeviceNames()).join(', ')})`;
+  const device =
+    llama.gpu === false
+      ? `cpu x${threads} threads`
+      : `${llama.gpu} (${(await llama.getGpuDeviceNames()).join(', ')})`;
   const model = await llama.loadModel({ modelPath: path.join(modelsDir, modelFile) });
   const context = await model.createContext({ contextSize: SETTINGS.contextSize, sequences: 1, threads });
   const seq = context.getSequence();
@@ -107,7 +137,13 @@ async function directPhase(modelsDir: string, modelFile: string, maxTokens: numb
         { type: 'system', text: m[0]!.content },
         { type: 'user', text: m[1]!.content },
       ],
-      { maxTokens: max, temperature: SETTINGS.temperature, seed: SETTINGS.seed, budgets: { thoughtTokens: 0 }, onToken: (t) => (tokens += t.length) },
+      {
+        maxTokens: max,
+        temperature: SETTINGS.temperature,
+        seed: SETTINGS.seed,
+        budgets: { thoughtTokens: 0 },
+        onToken: (t) => (tokens += t.length),
+      },
     );
     chat.dispose({ disposeSequence: false });
     return { ms: performance.now() - t0, tokens };
@@ -128,7 +164,12 @@ async function directPhase(modelsDir: string, modelFile: string, maxTokens: numb
  * Same model, prompt and settings through the tool and straight through node-llama-cpp; phases
  * in the order tool, direct, direct, tool so drifting machine load hits both sides alike.
  */
-async function measure(modelsDir: string, modelFile: string, maxTokens: number, repsPerPhase: number): Promise<Measure> {
+async function measure(
+  modelsDir: string,
+  modelFile: string,
+  maxTokens: number,
+  repsPerPhase: number,
+): Promise<Measure> {
   const threads = defaultThreadCount();
   const toolRuns = await toolPhase(modelsDir, modelFile, maxTokens, repsPerPhase, threads);
   const d1 = await directPhase(modelsDir, modelFile, maxTokens, repsPerPhase, threads);
@@ -153,7 +194,10 @@ async function measureMapReduce(modelsDir: string, modelFile: string): Promise<R
   const app = createApp(
     parseConfig({
       data: { dir: mkdtempSync(path.join(os.tmpdir(), 'prechew-bench-data-')), cache: false },
-      models: { dir: modelsDir, llm: { path: modelFile, gpu: 'auto', contextSize: 1024, seed: 5, idleUnloadMs: 0 } },
+      models: {
+        dir: modelsDir,
+        llm: { path: modelFile, gpu: 'auto', contextSize: 1024, seed: 5, idleUnloadMs: 0 },
+      },
       logLevel: 'error',
     }),
   );
@@ -176,10 +220,19 @@ export async function benchLlm(): Promise<Record<string, number | string>> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'prechew-bench-llm-'));
   const figures: Record<string, number | string> = {};
   try {
-    const shape = { embd: 512, layers: 4, heads: 8, ff: 1408, extraVocab: 4000, type: 'f16' as const, contextLength: 4096, name: 'bench-512x4' };
+    const shape = {
+      embd: 512,
+      layers: 4,
+      heads: 8,
+      ff: 1408,
+      extraVocab: 4000,
+      type: 'f16' as const,
+      contextLength: 4096,
+      name: 'bench-512x4',
+    };
     const t0 = performance.now();
     writeTinyGguf(path.join(dir, 'bench.gguf'), shape);
-    figures.generatedModel = `llama ${shape.embd}x${shape.layers} F16 (random weights, ~${Math.round(((shape.layers * (4 * shape.embd ** 2 + 3 * shape.embd * shape.ff) + 2 * shape.embd * (shape.extraVocab + 700)) / 1e6))}M params)`;
+    figures.generatedModel = `llama ${shape.embd}x${shape.layers} F16 (random weights, ~${Math.round((shape.layers * (4 * shape.embd ** 2 + 3 * shape.embd * shape.ff) + 2 * shape.embd * (shape.extraVocab + 700)) / 1e6)}M params)`;
     figures.generateModelMs = Math.round(performance.now() - t0);
     const m = await measure(dir, 'bench.gguf', 48, 3);
     figures.device = m.device;
@@ -191,7 +244,9 @@ export async function benchLlm(): Promise<Record<string, number | string>> {
     figures.generatedTokensPerCall = m.generated;
     Object.assign(figures, await measureMapReduce(dir, 'bench.gguf'));
 
-    const real = (await listModels(parseConfig({ models: { dir: path.resolve('models') } }))).find((x) => x.kind === 'llm' && !x.error);
+    const real = (await listModels(parseConfig({ models: { dir: path.resolve('models') } }))).find(
+      (x) => x.kind === 'llm' && !x.error,
+    );
     if (real) {
       const r = await measure(path.dirname(real.path), path.basename(real.path), 32, 1);
       figures.realModel = `${real.name} (${real.sizeLabel ?? '?'} ${real.quantization ?? ''})`;

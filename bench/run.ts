@@ -8,6 +8,11 @@ const suites: Array<[name: string, load: () => Promise<Bench>]> = [
   ['dedupe', async () => (await import('./dedupe.js')).benchDedupe],
   ['entities', async () => (await import('./entities.js')).benchEntities],
   ['mcp', async () => (await import('./mcp.js')).benchMcp],
+  ['convert', async () => (await import('./convert.js')).benchConvert],
+  ['summarize', async () => (await import('./summarize.js')).benchSummarize],
+  ['llm', async () => (await import('./llm.js')).benchLlm],
+  ['transcribe', async () => (await import('./transcribe.js')).benchTranscribe],
+  ['condense', async () => (await import('./condense.js')).benchCondense],
 ];
 
 async function main(): Promise<void> {

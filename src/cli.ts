@@ -17,6 +17,7 @@ import { runStdio } from './transports/stdio.js';
 import { startHttpServer } from './transports/http.js';
 import { runDoctor } from './doctor.js';
 import { version } from './version.js';
+import { modelsCommand } from './engines/models.js';
 
 const HELP = `prechew ${version} — local preprocessing gateway for AI (MCP server)
 
@@ -30,6 +31,9 @@ Usage:
   prechew tools                        list tools
   prechew config                       print the effective config (secrets masked)
   prechew doctor                       check Node, native bindings, models and system tools
+  prechew models [--json]              list GGUF and whisper model files with their metadata
+  prechew models pull <url | hf:owner/repo/file.gguf> [--dir DIR]
+                                       download a model (resumable, size-verified)
 
 Options:
   --config PATH        config file (default: ./mcp.config.json when present)
@@ -221,7 +225,36 @@ async function commandServe(p: Parsed): Promise<number> {
   return 0;
 }
 
+async function commandModels(argv: string[]): Promise<number> {
+  // `models` has its own flags (--json, --dir); only --config is shared with the rest of the CLI.
+  const rest = [...argv];
+  let configPath: string | undefined;
+  const i = rest.indexOf('--config');
+  if (i >= 0) {
+    configPath = rest[i + 1];
+    rest.splice(i, 2);
+  }
+  const config = load({ config: configPath });
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  try {
+    return await modelsCommand(rest, config, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), errIsTty: process.stderr.isTTY === true }, controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'models' && !argv.includes('--help') && !argv.includes('-h')) {
+    try {
+      return await commandModels(argv.slice(1));
+    } catch (error) {
+      const safe = toSafeError(error);
+      err(`prechew: ${safe.message}`);
+      return safe.code === 'CONFIG_INVALID' ? 78 : 1;
+    }
+  }
   let p: Parsed;
   try {
     p = parse(argv);

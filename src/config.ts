@@ -75,6 +75,8 @@ const convertSchema = z
     pdfEngine: z.enum(['auto', 'pdfjs', 'pdftotext']).default('auto'),
     maxCsvRows: z.number().int().positive().default(500),
     maxJsonChars: z.number().int().positive().default(200_000),
+    /** ffmpeg for audio/video formats beyond WAV/MP3/OGG/Opus/FLAC: a command on PATH or a path; false disables it. */
+    ffmpegPath: z.union([z.string().min(1), z.literal(false)]).default('ffmpeg'),
   })
   .strict()
   .prefault({});
@@ -127,6 +129,8 @@ const privacySchema = z
     mode: z.enum(['off', 'pseudonymize']).default('off'),
     /** Extra terms always treated as private (names of projects, customers…). */
     terms: z.array(z.string().min(1)).default([]),
+    /** Country assumed for phone numbers written without a +country prefix (ISO 3166 alpha-2). */
+    defaultCountry: z.string().regex(/^[A-Za-z]{2}$/, 'expected a 2-letter country code such as "US" or "DE"').default('US'),
     /** Persist vaults encrypted at rest (AES-256-GCM). Key from PRECHEW_VAULT_KEY or here. */
     persistVaults: z.boolean().default(false),
     vaultKey: z.string().optional(),
@@ -236,6 +240,7 @@ const envMap: Array<[string, string, 'string' | 'int' | 'number' | 'bool' | 'lis
   ['PRECHEW_DATA_DIR', 'data.dir', 'string'],
   ['PRECHEW_CACHE', 'data.cache', 'bool'],
   ['PRECHEW_PDF_ENGINE', 'convert.pdfEngine', 'string'],
+  ['PRECHEW_FFMPEG', 'convert.ffmpegPath', 'string'],
   ['PRECHEW_MODELS_DIR', 'models.dir', 'string'],
   ['PRECHEW_LLM_MODEL', 'models.llm.path', 'string'],
   ['PRECHEW_LLM_GPU', 'models.llm.gpu', 'gpu'],
@@ -244,6 +249,7 @@ const envMap: Array<[string, string, 'string' | 'int' | 'number' | 'bool' | 'lis
   ['PRECHEW_WHISPER_THREADS', 'models.whisper.threads', 'int'],
   ['PRECHEW_PRIVACY', 'privacy.mode', 'string'],
   ['PRECHEW_VAULT_KEY', 'privacy.vaultKey', 'string'],
+  ['PRECHEW_PRIVACY_COUNTRY', 'privacy.defaultCountry', 'string'],
   ['ANTHROPIC_API_KEY', 'cloud.anthropic.apiKey', 'string'],
   ['OPENAI_API_KEY', 'cloud.openai.apiKey', 'string'],
   ['PRECHEW_OPENAI_BASE_URL', 'cloud.openai.baseURL', 'string'],

@@ -13,6 +13,7 @@ import { allTools } from './tools/registry.js';
 import type { AnyTool, ToolContext } from './tools/types.js';
 import type { ProgressUpdate } from './jobs/units.js';
 import { version } from './version.js';
+import { modelsResource } from './engines/models.js';
 
 export const SERVER_INSTRUCTIONS = `prechew does grunt work locally — on the user's machine, with no cloud calls unless \`ask\` is used — so that only lean, relevant context reaches you.
 Prefer it whenever the input is large or raw (long documents, recordings, big collections):
@@ -51,7 +52,7 @@ const PROGRESS_INTERVAL_MS = 100;
 export function createMcpServer(app: App): McpServer {
   const server = new McpServer(
     { name: 'prechew', title: 'prechew — local preprocessing for AI', version },
-    { capabilities: { tools: {}, logging: {} }, instructions: SERVER_INSTRUCTIONS },
+    { capabilities: { tools: {}, resources: {}, logging: {} }, instructions: SERVER_INSTRUCTIONS },
   );
 
   let cachedRoots: string[] | undefined;
@@ -105,5 +106,11 @@ export function createMcpServer(app: App): McpServer {
       },
     );
   }
+  server.registerResource(
+    modelsResource.name,
+    modelsResource.uri,
+    { title: modelsResource.title, description: modelsResource.description, mimeType: modelsResource.mimeType },
+    async (uri) => ({ contents: [{ uri: uri.href, mimeType: modelsResource.mimeType, text: await modelsResource.read(app.config) }] }),
+  );
   return server;
 }

@@ -10,7 +10,16 @@
 import os from 'node:os';
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
-import type { ChatHistoryItem, ChatWrapper, Llama, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from 'node-llama-cpp';
+import type {
+  ChatHistoryItem,
+  ChatWrapper,
+  Llama,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaGrammar,
+  LlamaModel,
+  Token,
+} from 'node-llama-cpp';
 import type { Config } from '../config.js';
 import { PrechewError, throwIfCancelled } from '../errors.js';
 import { log } from '../log.js';
@@ -92,7 +101,8 @@ interface Loaded {
 
 /** Physical cores, estimated: logical CPUs halved when there are more than 2 (SMT), at least 1. */
 export function defaultThreadCount(): number {
-  const logical = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  const logical =
+    typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   return Math.max(1, logical > 2 ? Math.floor(logical / 2) : logical);
 }
 
@@ -133,7 +143,12 @@ export class LlmEngine {
   private loaded: Loaded | undefined;
   private loading: Promise<Loaded> | undefined;
   private active = 0;
-  private readonly waiters: Array<{ resolve: () => void; reject: (e: unknown) => void; signal?: AbortSignal | undefined; onAbort?: () => void }> = [];
+  private readonly waiters: Array<{
+    resolve: () => void;
+    reject: (e: unknown) => void;
+    signal?: AbortSignal | undefined;
+    onAbort?: () => void;
+  }> = [];
   private idleTimer: NodeJS.Timeout | undefined;
   private disposed = false;
   private readonly grammarCache = new Map<string, Promise<LlamaGrammar>>();
@@ -182,9 +197,15 @@ export class LlmEngine {
   async available(): Promise<LlmAvailability> {
     if (this.loaded) return { ok: true, model: this.loaded.modelName, path: this.loaded.modelPath };
     const found = await this.resolveModel();
-    if (!found.path) return { ok: false, reason: `No local LLM: ${found.reason ?? ''} To use one, ${NO_MODEL_ADVICE}.` };
+    if (!found.path)
+      return { ok: false, reason: `No local LLM: ${found.reason ?? ''} To use one, ${NO_MODEL_ADVICE}.` };
     if (!(await isGgufFile(found.path))) {
-      return { ok: false, path: found.path, model: path.basename(found.path), reason: `${path.basename(found.path)} is not a GGUF file.` };
+      return {
+        ok: false,
+        path: found.path,
+        model: path.basename(found.path),
+        reason: `${path.basename(found.path)} is not a GGUF file.`,
+      };
     }
     return { ok: true, model: path.basename(found.path), path: found.path };
   }
@@ -211,7 +232,8 @@ export class LlmEngine {
           logger: (level, message) => {
             const text = message.trim();
             if (!text) return;
-            if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal) log.warn(`llama.cpp: ${text}`);
+            if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal)
+              log.warn(`llama.cpp: ${text}`);
             else log.debug(`llama.cpp: ${text}`);
           },
         });
@@ -251,11 +273,18 @@ export class LlmEngine {
 
   private async doLoad(): Promise<Loaded> {
     const found = await this.resolveModel();
-    if (!found.path) throw new PrechewError('MODEL_NOT_FOUND', `No local LLM model: ${found.reason ?? ''} To fix it, ${NO_MODEL_ADVICE}.`);
+    if (!found.path)
+      throw new PrechewError(
+        'MODEL_NOT_FOUND',
+        `No local LLM model: ${found.reason ?? ''} To fix it, ${NO_MODEL_ADVICE}.`,
+      );
     const modelPath = found.path;
     const modelName = path.basename(modelPath);
     if (!(await isGgufFile(modelPath))) {
-      throw new PrechewError('MODEL_INVALID', `${modelName} is not a GGUF model file (wrong magic bytes). Replace it with a .gguf model, or set models.llm.path to one.`);
+      throw new PrechewError(
+        'MODEL_INVALID',
+        `${modelName} is not a GGUF model file (wrong magic bytes). Replace it with a .gguf model, or set models.llm.path to one.`,
+      );
     }
     const llama = await this.getLlama();
     const started = Date.now();
@@ -263,14 +292,18 @@ export class LlmEngine {
     try {
       model = await llama.loadModel({ modelPath });
     } catch (error) {
-      if ((error as Error)?.name === 'InsufficientMemoryError') throw engineError(error, undefined, modelName);
+      if ((error as Error)?.name === 'InsufficientMemoryError')
+        throw engineError(error, undefined, modelName);
       throw new PrechewError(
         'MODEL_INVALID',
         `${modelName} could not be loaded: ${firstLine(error)}. The file may be truncated or corrupt, or use an architecture this node-llama-cpp version does not support; re-download it or pick another model.`,
       );
     }
     const concurrency = Math.max(1, this.options.llm.concurrency);
-    const contextSize = Math.max(256, Math.min(this.options.llm.contextSize, model.trainContextSize || this.options.llm.contextSize));
+    const contextSize = Math.max(
+      256,
+      Math.min(this.options.llm.contextSize, model.trainContextSize || this.options.llm.contextSize),
+    );
     let context: LlamaContext;
     try {
       context = await model.createContext({ contextSize, sequences: concurrency, threads: this.threads });
@@ -282,13 +315,29 @@ export class LlmEngine {
     const chatWrapper = resolveChatWrapper(model);
     const free: LlamaContextSequence[] = [];
     for (let i = 0; i < concurrency; i++) free.push(context.getSequence());
-    log.info(`loaded local model ${modelName}`, { ms: Date.now() - started, contextSize: context.contextSize, threads: this.threads, gpu: llama.gpu });
-    this.loaded = { model, chatWrapper, context, free, modelPath, modelName, contextSize: context.contextSize };
+    log.info(`loaded local model ${modelName}`, {
+      ms: Date.now() - started,
+      contextSize: context.contextSize,
+      threads: this.threads,
+      gpu: llama.gpu,
+    });
+    this.loaded = {
+      model,
+      chatWrapper,
+      context,
+      free,
+      modelPath,
+      modelName,
+      contextSize: context.contextSize,
+    };
     return this.loaded;
   }
 
   /** Run fn with one context sequence from the pool, waiting for a free one. */
-  private async withSequence<T>(signal: AbortSignal | undefined, fn: (seq: LlamaContextSequence, loaded: Loaded) => Promise<T>): Promise<T> {
+  private async withSequence<T>(
+    signal: AbortSignal | undefined,
+    fn: (seq: LlamaContextSequence, loaded: Loaded) => Promise<T>,
+  ): Promise<T> {
     throwIfCancelled(signal);
     this.active++;
     this.clearIdleTimer();
@@ -360,7 +409,8 @@ export class LlmEngine {
   async dispose(): Promise<void> {
     this.disposed = true;
     this.clearIdleTimer();
-    for (const w of this.waiters.splice(0)) w.reject(new PrechewError('ENGINE_UNAVAILABLE', 'The LLM engine is shutting down.'));
+    for (const w of this.waiters.splice(0))
+      w.reject(new PrechewError('ENGINE_UNAVAILABLE', 'The LLM engine is shutting down.'));
     await this.unload();
     const llama = await this.llamaPromise?.catch(() => undefined);
     await llama?.dispose().catch(() => undefined);
@@ -395,14 +445,19 @@ export class LlmEngine {
   /** Model tokens of a chat formatted with the model's template, including the assistant prefix. */
   async countChatTokens(messages: ChatMessage[], signal?: AbortSignal): Promise<number> {
     const loaded = await this.loadForTokenizer(signal);
-    return loaded.chatWrapper.generateContextState({ chatHistory: [...toChatHistory(messages), { type: 'model', response: [] }] }).contextText.tokenize(loaded.model.tokenizer).length;
+    return loaded.chatWrapper
+      .generateContextState({ chatHistory: [...toChatHistory(messages), { type: 'model', response: [] }] })
+      .contextText.tokenize(loaded.model.tokenizer).length;
   }
 
   /**
    * Cut text into chunks of at most maxTokens model tokens, at sentence or paragraph boundaries
    * where possible, each chunk repeating up to overlapTokens of the previous one's tail.
    */
-  async chunkText(text: string, options: { maxTokens: number; overlapTokens?: number; signal?: AbortSignal | undefined }): Promise<TextChunk[]> {
+  async chunkText(
+    text: string,
+    options: { maxTokens: number; overlapTokens?: number; signal?: AbortSignal | undefined },
+  ): Promise<TextChunk[]> {
     const loaded = await this.loadForTokenizer(options.signal);
     const count = (s: string) => loaded.model.tokenize(s, false).length;
     const maxTokens = Math.max(16, options.maxTokens);
@@ -422,20 +477,22 @@ export class LlmEngine {
       const pieces = Math.ceil(tokens / (maxTokens * 0.9));
       const step = Math.ceil((end - start) / pieces);
       let s = start;
+      let width = step;
       while (s < end) {
-        let e = Math.min(end, s + step);
+        let e = Math.min(end, s + width);
         if (e < end) {
           const ws = text.lastIndexOf(' ', e);
-          if (ws > s + step / 2) e = ws + 1;
+          if (ws > s + width / 2) e = ws + 1;
         }
         const t = count(text.slice(s, e));
         if (t > maxTokens && e - s > 1) {
-          // Still too long (dense script): halve until it fits.
-          e = s + Math.max(1, Math.floor((e - s) / 2));
+          // Still too long (dense script): halve the width until it fits.
+          width = Math.max(1, Math.floor((e - s) / 2));
           continue;
         }
         spans.push({ start: s, end: e, tokens: t });
         s = e;
+        width = step;
       }
     };
     let m: RegExpExecArray | null;
@@ -511,8 +568,12 @@ export class LlmEngine {
         let grammar: LlamaGrammar | undefined;
         if (options.jsonSchema) {
           const schema = options.jsonSchema;
-          grammar = await this.grammarFor('json:' + JSON.stringify(schema), () =>
-            llama.createGrammarForJsonSchema(schema as Parameters<Llama['createGrammarForJsonSchema']>[0]) as Promise<LlamaGrammar>,
+          grammar = await this.grammarFor(
+            'json:' + JSON.stringify(schema),
+            () =>
+              llama.createGrammarForJsonSchema(
+                schema as Parameters<Llama['createGrammarForJsonSchema']>[0],
+              ) as Promise<LlamaGrammar>,
           );
         } else if (options.grammar) {
           const text = options.grammar;
@@ -522,7 +583,7 @@ export class LlmEngine {
         const temperature = options.temperature ?? this.options.llm.temperature;
         const seed = options.seed ?? this.options.llm.seed;
         let generated = 0;
-        let promptTokens = 0;
+        let promptTokens: number;
         const common = {
           signal,
           // Let node-llama-cpp end its generation loop cleanly on abort (disposing the wrapper while a
@@ -544,21 +605,30 @@ export class LlmEngine {
           try {
             const tokens = loaded.model.tokenize(input);
             promptTokens = tokens.length;
-            if (promptTokens + 1 >= loaded.contextSize) throw tooLongForContext(promptTokens, loaded.contextSize);
-            const res = await completion.generateCompletionWithMeta(tokens, { ...common, maxTokens: Math.min(maxTokens, loaded.contextSize - promptTokens - 1) });
+            if (promptTokens + 1 >= loaded.contextSize)
+              throw tooLongForContext(promptTokens, loaded.contextSize);
+            const res = await completion.generateCompletionWithMeta(tokens, {
+              ...common,
+              maxTokens: Math.min(maxTokens, loaded.contextSize - promptTokens - 1),
+            });
             text = res.response;
             stopReason = res.metadata.stopReason;
           } finally {
             completion.dispose({ disposeSequence: false });
           }
         } else {
-          const chat = new LlamaChat({ contextSequence: seq, chatWrapper: loaded.chatWrapper, autoDisposeSequence: false });
+          const chat = new LlamaChat({
+            contextSequence: seq,
+            chatWrapper: loaded.chatWrapper,
+            autoDisposeSequence: false,
+          });
           try {
             const history = toChatHistory(input);
             promptTokens = chat.chatWrapper
               .generateContextState({ chatHistory: [...history, { type: 'model', response: [] }] })
               .contextText.tokenize(loaded.model.tokenizer).length;
-            if (promptTokens + 1 >= loaded.contextSize) throw tooLongForContext(promptTokens, loaded.contextSize);
+            if (promptTokens + 1 >= loaded.contextSize)
+              throw tooLongForContext(promptTokens, loaded.contextSize);
             const res = await chat.generateResponse(history, {
               ...common,
               maxTokens: Math.min(maxTokens, loaded.contextSize - promptTokens - 1),
@@ -572,7 +642,13 @@ export class LlmEngine {
           }
         }
         throwIfCancelled(signal);
-        const result: CompleteResult = { text: text.trim(), promptTokens, generatedTokens: generated, stopReason, elapsedMs: Date.now() - started };
+        const result: CompleteResult = {
+          text: text.trim(),
+          promptTokens,
+          generatedTokens: generated,
+          stopReason,
+          elapsedMs: Date.now() - started,
+        };
         if (options.jsonSchema) {
           try {
             result.json = JSON.parse(text);
@@ -593,10 +669,15 @@ export class LlmEngine {
    * gives each whole label continuation (scored from its token probabilities). With a trained
    * model the two agree almost always; a low confidence flags the cases where they do not.
    */
-  async chooseLabel(text: string, labels: string[], options: { signal?: AbortSignal | undefined; instructions?: string | undefined } = {}): Promise<LabelChoice> {
+  async chooseLabel(
+    text: string,
+    labels: string[],
+    options: { signal?: AbortSignal | undefined; instructions?: string | undefined } = {},
+  ): Promise<LabelChoice> {
     const signal = options.signal;
     const unique = [...new Set(labels.map((l) => l.trim()).filter(Boolean))];
-    if (unique.length < 2) throw new PrechewError('INVALID_INPUT', 'Give at least two distinct labels to choose from.');
+    if (unique.length < 2)
+      throw new PrechewError('INVALID_INPUT', 'Give at least two distinct labels to choose from.');
     try {
       return await this.withSequence(signal, async (seq, loaded) => {
         const { LlamaChat, LlamaCompletion } = await import('node-llama-cpp');
@@ -607,7 +688,11 @@ export class LlmEngine {
         // Leave room for the instructions, the labels and the answer.
         const overhead = 120 + labelTokens.reduce((a, t) => a + t.length + 2, 0) + longestLabel + 8;
         const budget = loaded.contextSize - overhead;
-        if (budget < 16) throw new PrechewError('INVALID_INPUT', 'Too many or too long labels for the model context; use fewer or shorter labels, or raise models.llm.contextSize.');
+        if (budget < 16)
+          throw new PrechewError(
+            'INVALID_INPUT',
+            'Too many or too long labels for the model context; use fewer or shorter labels, or raise models.llm.contextSize.',
+          );
         let body = text;
         let truncated = false;
         const bodyTokens = model.tokenize(body, false);
@@ -615,7 +700,11 @@ export class LlmEngine {
           body = model.detokenize(bodyTokens.slice(0, budget));
           truncated = true;
         }
-        const chat = new LlamaChat({ contextSequence: seq, chatWrapper: loaded.chatWrapper, autoDisposeSequence: false });
+        const chat = new LlamaChat({
+          contextSequence: seq,
+          chatWrapper: loaded.chatWrapper,
+          autoDisposeSequence: false,
+        });
         const history = toChatHistory(classificationMessages(body, unique, options.instructions));
         const prompt = chat.chatWrapper
           .generateContextState({ chatHistory: [...history, { type: 'model', response: [] }] })
@@ -628,15 +717,29 @@ export class LlmEngine {
         const last = prompt.length - 1;
         await seq.adaptStateToTokens(prompt.slice(0, last), false);
         const reused = seq.nextTokenIndex;
-        const evalPrompt = await seq.controlledEvaluate([...prompt.slice(reused, last), [prompt[last]!, { generateNext: { probabilities: true } }]]);
+        const evalPrompt = await seq.controlledEvaluate([
+          ...prompt.slice(reused, last),
+          [prompt[last]!, { generateNext: { probabilities: true } }],
+        ]);
         const firstProbs = evalPrompt[last - reused]?.next.probabilities;
         const logScores: number[] = [];
         for (const toks of labelTokens) {
           throwIfCancelled(signal);
           let lp = Math.log(Math.max(firstProbs?.get(toks[0]!) ?? 0, 1e-30));
           if (toks.length > 1) {
-            const out = await seq.controlledEvaluate(toks.slice(0, -1).map((t) => [t, { generateNext: { probabilities: true } }] as [Token, { generateNext: { probabilities: true } }]));
-            for (let k = 1; k < toks.length; k++) lp += Math.log(Math.max(out[k - 1]?.next.probabilities?.get(toks[k]!) ?? 0, 1e-30));
+            const out = await seq.controlledEvaluate(
+              toks
+                .slice(0, -1)
+                .map(
+                  (t) =>
+                    [t, { generateNext: { probabilities: true } }] as [
+                      Token,
+                      { generateNext: { probabilities: true } },
+                    ],
+                ),
+            );
+            for (let k = 1; k < toks.length; k++)
+              lp += Math.log(Math.max(out[k - 1]?.next.probabilities?.get(toks[k]!) ?? 0, 1e-30));
             await seq.eraseContextTokenRanges([{ start: prompt.length, end: seq.nextTokenIndex }]);
           }
           logScores.push(lp);
@@ -653,7 +756,14 @@ export class LlmEngine {
         const completion = new LlamaCompletion({ contextSequence: seq, autoDisposeSequence: false });
         let answer: string;
         try {
-          answer = await completion.generateCompletion(prompt, { grammar, temperature: 0, maxTokens: longestLabel * 4 + 8, repeatPenalty: false, signal, stopOnAbortSignal: true });
+          answer = await completion.generateCompletion(prompt, {
+            grammar,
+            temperature: 0,
+            maxTokens: longestLabel * 4 + 8,
+            repeatPenalty: false,
+            signal,
+            stopOnAbortSignal: true,
+          });
         } finally {
           completion.dispose({ disposeSequence: false });
         }
@@ -667,7 +777,14 @@ export class LlmEngine {
   }
 
   /** One summarization call over text that fits the context (the map step, or the final reduce). */
-  async summarizeOnce(text: string, options: SummaryPromptOptions & { maxTokens: number; signal?: AbortSignal | undefined; onText?: (t: string) => void }): Promise<CompleteResult> {
+  async summarizeOnce(
+    text: string,
+    options: SummaryPromptOptions & {
+      maxTokens: number;
+      signal?: AbortSignal | undefined;
+      onText?: (t: string) => void;
+    },
+  ): Promise<CompleteResult> {
     return this.complete(summaryMessages(text, options), {
       maxTokens: options.maxTokens,
       signal: options.signal,
@@ -712,9 +829,19 @@ const SUMMARY_SYSTEM =
 
 export function summaryMessages(text: string, o: SummaryPromptOptions): ChatMessage[] {
   const form =
-    o.style === 'bullets' ? 'as a bulleted list ("- " per line)' : o.style === 'key-points' ? 'as a short numbered list of the key points, most important first' : 'as one concise paragraph';
-  const length = o.targetSentences ? ` in about ${o.targetSentences} sentence${o.targetSentences === 1 ? '' : 's'}` : o.targetWords ? ` in about ${o.targetWords} words` : '';
-  const focus = o.focus ? ` Focus on what matters for this question or interest: "${o.focus}". Leave out what is irrelevant to it.` : '';
+    o.style === 'bullets'
+      ? 'as a bulleted list ("- " per line)'
+      : o.style === 'key-points'
+        ? 'as a short numbered list of the key points, most important first'
+        : 'as one concise paragraph';
+  const length = o.targetSentences
+    ? ` in about ${o.targetSentences} sentence${o.targetSentences === 1 ? '' : 's'}`
+    : o.targetWords
+      ? ` in about ${o.targetWords} words`
+      : '';
+  const focus = o.focus
+    ? ` Focus on what matters for this question or interest: "${o.focus}". Leave out what is irrelevant to it.`
+    : '';
   let task: string;
   if (o.part && !o.combine) {
     task = `This is part ${o.part.index} of ${o.part.total} of a longer document. Summarize this part${length}, keeping the facts that matter for a summary of the whole document.${focus}`;

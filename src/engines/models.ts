@@ -29,7 +29,17 @@ export interface ModelFileInfo {
 }
 
 /** GGUF architectures that cannot generate text (embedding encoders, vision projectors). */
-const NON_GENERATIVE = new Set(['bert', 'nomic-bert', 'nomic-bert-moe', 'jina-bert-v2', 'clip', 't5encoder', 'neo-bert', 'modern-bert', 'wavtokenizer-dec']);
+const NON_GENERATIVE = new Set([
+  'bert',
+  'nomic-bert',
+  'nomic-bert-moe',
+  'jina-bert-v2',
+  'clip',
+  't5encoder',
+  'neo-bert',
+  'modern-bert',
+  'wavtokenizer-dec',
+]);
 
 /**
  * Where models are looked for, in order: models.dir (default ./models under the working
@@ -128,7 +138,12 @@ async function readGgufInfo(file: string, bytes: number): Promise<ModelFileInfo>
       logWarnings: false,
       sourceType: 'filesystem',
       // Vocabulary arrays are most of the metadata of a real model and are not needed here.
-      ignoreKeys: ['tokenizer.ggml.tokens', 'tokenizer.ggml.scores', 'tokenizer.ggml.token_type', 'tokenizer.ggml.merges'],
+      ignoreKeys: [
+        'tokenizer.ggml.tokens',
+        'tokenizer.ggml.scores',
+        'tokenizer.ggml.token_type',
+        'tokenizer.ggml.merges',
+      ],
     });
     const archMeta = info.architectureMetadata as unknown as Record<string, unknown>;
     const general = info.metadata.general as unknown as Record<string, unknown>;
@@ -141,11 +156,21 @@ async function readGgufInfo(file: string, bytes: number): Promise<ModelFileInfo>
     }
     // The reader does not notice a file cut short; tensors must start inside the file.
     if ((info.infoEndOffset ?? 0) > bytes || (info.tensorInfo?.length && lastOffset >= bytes)) {
-      return { ...base, architecture: arch, error: 'not a readable GGUF file (truncated: the tensor data is cut off; re-download it)' };
+      return {
+        ...base,
+        architecture: arch,
+        error: 'not a readable GGUF file (truncated: the tensor data is cut off; re-download it)',
+      };
     }
     const fileType = typeof general.file_type === 'number' ? general.file_type : undefined;
-    const typeName = fileType !== undefined ? (GgufFileType as unknown as Record<number, string>)[fileType] : undefined;
-    const sizeLabel = typeof general.size_label === 'string' ? general.size_label : parameters > 0 ? formatParameterCount(parameters) : undefined;
+    const typeName =
+      fileType !== undefined ? (GgufFileType as unknown as Record<number, string>)[fileType] : undefined;
+    const sizeLabel =
+      typeof general.size_label === 'string'
+        ? general.size_label
+        : parameters > 0
+          ? formatParameterCount(parameters)
+          : undefined;
     return {
       ...base,
       kind: arch && !NON_GENERATIVE.has(arch) ? 'llm' : 'other',
@@ -168,13 +193,41 @@ const WHISPER_SIZES: Array<{ state: number; layers: number; label: string; param
   { state: 1280, layers: 32, label: 'large', parameters: 1550e6 },
 ];
 
-const GGML_FTYPES: Record<number, string> = { 0: 'F32', 1: 'F16', 2: 'Q4_0', 3: 'Q4_1', 7: 'Q8_0', 8: 'Q5_0', 9: 'Q5_1' };
+const GGML_FTYPES: Record<number, string> = {
+  0: 'F32',
+  1: 'F16',
+  2: 'Q4_0',
+  3: 'Q4_1',
+  7: 'Q8_0',
+  8: 'Q5_0',
+  9: 'Q5_1',
+};
 
 /** Read the 11 int32 hparams of a legacy ggml whisper `.bin`; undefined when it is not one. */
-export function parseWhisperHeader(head: Buffer): { nVocab: number; nAudioCtx: number; nAudioState: number; nAudioLayer: number; nTextCtx: number; nMels: number; ftype: number } | undefined {
+export function parseWhisperHeader(
+  head: Buffer,
+):
+  | {
+      nVocab: number;
+      nAudioCtx: number;
+      nAudioState: number;
+      nAudioLayer: number;
+      nTextCtx: number;
+      nMels: number;
+      ftype: number;
+    }
+  | undefined {
   if (head.length < 48 || head.readUInt32LE(0) !== 0x67676d6c) return undefined;
   const h = (i: number) => head.readInt32LE(4 + i * 4);
-  return { nVocab: h(0), nAudioCtx: h(1), nAudioState: h(2), nAudioLayer: h(4), nTextCtx: h(5), nMels: h(9), ftype: h(10) };
+  return {
+    nVocab: h(0),
+    nAudioCtx: h(1),
+    nAudioState: h(2),
+    nAudioLayer: h(4),
+    nTextCtx: h(5),
+    nMels: h(9),
+    ftype: h(10),
+  };
 }
 
 async function readWhisperInfo(file: string, bytes: number): Promise<ModelFileInfo | undefined> {
@@ -182,7 +235,9 @@ async function readWhisperInfo(file: string, bytes: number): Promise<ModelFileIn
   if (!hp) return undefined;
   const size = WHISPER_SIZES.find((s) => s.state === hp.nAudioState && s.layers === hp.nAudioLayer);
   const english = hp.nVocab === 51864;
-  const label = size ? `${size.label}${size.label === 'large' && hp.nMels === 128 ? '-v3' : ''}${english ? '.en' : ''}` : `custom (width ${hp.nAudioState}, ${hp.nAudioLayer} layers)`;
+  const label = size
+    ? `${size.label}${size.label === 'large' && hp.nMels === 128 ? '-v3' : ''}${english ? '.en' : ''}`
+    : `custom (width ${hp.nAudioState}, ${hp.nAudioLayer} layers)`;
   const ftype = hp.ftype % 1000;
   return {
     path: file,
@@ -203,10 +258,20 @@ export async function readModelInfo(file: string): Promise<ModelFileInfo | undef
   const stat = await fs.stat(file);
   if (await isGgufFile(file)) return readGgufInfo(file, stat.size);
   if (file.toLowerCase().endsWith('.bin')) return readWhisperInfo(file, stat.size);
-  return { path: file, name: path.basename(file), format: 'gguf', kind: 'other', bytes: stat.size, error: 'not a GGUF file (wrong magic bytes)' };
+  return {
+    path: file,
+    name: path.basename(file),
+    format: 'gguf',
+    kind: 'other',
+    bytes: stat.size,
+    error: 'not a GGUF file (wrong magic bytes)',
+  };
 }
 
-export async function listModels(config: Pick<Config, 'models' | 'data'>, cwd?: string): Promise<ModelFileInfo[]> {
+export async function listModels(
+  config: Pick<Config, 'models' | 'data'>,
+  cwd?: string,
+): Promise<ModelFileInfo[]> {
   const files = await findModelFiles(modelSearchPaths(config, cwd));
   const out: ModelFileInfo[] = [];
   for (const file of files) {
@@ -220,7 +285,10 @@ export async function listModels(config: Pick<Config, 'models' | 'data'>, cwd?: 
  * The GGUF the llama engine should load: models.llm.path (a path, or a file name looked up in the
  * search paths), else the first generative GGUF found. Undefined when there is none.
  */
-export async function resolveLlmModelPath(config: Pick<Config, 'models' | 'data'>, cwd = process.cwd()): Promise<{ path?: string; reason?: string }> {
+export async function resolveLlmModelPath(
+  config: Pick<Config, 'models' | 'data'>,
+  cwd = process.cwd(),
+): Promise<{ path?: string; reason?: string }> {
   const search = modelSearchPaths(config, cwd);
   const configured = config.models.llm.path;
   if (configured) {
@@ -231,7 +299,9 @@ export async function resolveLlmModelPath(config: Pick<Config, 'models' | 'data'
       const stat = await fs.stat(c).catch(() => undefined);
       if (stat?.isFile()) return { path: c };
     }
-    return { reason: `models.llm.path is set to "${configured}" but no such file exists (looked in ${candidates.length} places, including ${search[0] ?? 'models/'}).` };
+    return {
+      reason: `models.llm.path is set to "${configured}" but no such file exists (looked in ${candidates.length} places, including ${search[0] ?? 'models/'}).`,
+    };
   }
   let broken: string | undefined;
   for (const file of await findModelFiles(search)) {
@@ -276,7 +346,11 @@ export function formatModelTable(list: ModelFileInfo[], searchPaths: string[] = 
     formatBytes(m.bytes),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   const out = [line(header), ...rows.map(line)];
   const broken = list.filter((m) => m.error);
   for (const m of broken) out.push(`! ${m.name}: ${m.error}`);
@@ -313,10 +387,15 @@ export function resolvePullSource(source: string): { url: string; fileName: stri
   if (source.startsWith('hf:')) {
     const parts = source.slice(3).split('/').filter(Boolean);
     if (parts.length < 3) {
-      throw new PrechewError('INVALID_INPUT', `"${source}" is not a Hugging Face file reference: use hf:owner/repo/file.gguf.`);
+      throw new PrechewError(
+        'INVALID_INPUT',
+        `"${source}" is not a Hugging Face file reference: use hf:owner/repo/file.gguf.`,
+      );
     }
     const [owner, repo, ...file] = parts;
-    url = new URL(`https://huggingface.co/${owner}/${repo}/resolve/main/${file.map(encodeURIComponent).join('/')}`);
+    url = new URL(
+      `https://huggingface.co/${owner}/${repo}/resolve/main/${file.map(encodeURIComponent).join('/')}`,
+    );
   } else {
     try {
       url = new URL(source);
@@ -324,13 +403,19 @@ export function resolvePullSource(source: string): { url: string; fileName: stri
       throw new PrechewError('INVALID_INPUT', `"${source}" is neither a URL nor hf:owner/repo/file.gguf.`);
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new PrechewError('INVALID_INPUT', `Only http(s) URLs and hf: references can be pulled, not ${url.protocol}`);
+      throw new PrechewError(
+        'INVALID_INPUT',
+        `Only http(s) URLs and hf: references can be pulled, not ${url.protocol}`,
+      );
     }
   }
   const last = decodeURIComponent(url.pathname.split('/').filter(Boolean).pop() ?? '');
   const fileName = last.replace(/[^\w.\-+]/g, '_');
   if (!fileName || fileName.startsWith('.') || !/\.(gguf|bin)$/i.test(fileName)) {
-    throw new PrechewError('INVALID_INPUT', `The URL must point to a .gguf or .bin model file (got "${last || url.pathname}").`);
+    throw new PrechewError(
+      'INVALID_INPUT',
+      `The URL must point to a .gguf or .bin model file (got "${last || url.pathname}").`,
+    );
   }
   return { url: url.toString(), fileName };
 }
@@ -338,7 +423,12 @@ export function resolvePullSource(source: string): { url: string; fileName: stri
 function networkError(url: string, error: unknown): PrechewError {
   const host = new URL(url).host;
   const cause = (error as { cause?: { code?: string } })?.cause?.code ?? (error as { code?: string })?.code;
-  const why = cause === 'ECONNREFUSED' ? 'connection refused' : cause === 'ENOTFOUND' || cause === 'EAI_AGAIN' ? 'host name not resolvable (offline?)' : 'no connection';
+  const why =
+    cause === 'ECONNREFUSED'
+      ? 'connection refused'
+      : cause === 'ENOTFOUND' || cause === 'EAI_AGAIN'
+        ? 'host name not resolvable (offline?)'
+        : 'no connection';
   return new PrechewError(
     'PROVIDER_ERROR',
     `Cannot download from ${host}: ${why}. Check the network connection, or download the file another way and put it in the models directory.`,
@@ -366,11 +456,18 @@ export async function pullModel(source: string, options: PullOptions): Promise<P
   options.signal?.addEventListener('abort', onAbort, { once: true });
   let response: Response;
   try {
-    response = await fetch(url, { headers: start > 0 ? { Range: `bytes=${start}-` } : {}, signal: connect.signal, redirect: 'follow' });
+    response = await fetch(url, {
+      headers: start > 0 ? { Range: `bytes=${start}-` } : {},
+      signal: connect.signal,
+      redirect: 'follow',
+    });
   } catch (error) {
     if (options.signal?.aborted) throw new PrechewError('CANCELLED', 'The download was cancelled.');
     if (connect.signal.aborted) {
-      throw new PrechewError('TIMEOUT', `No response from ${new URL(url).host} within ${Math.round((options.connectTimeoutMs ?? 15_000) / 1000)} s. Check the network connection and try again.`);
+      throw new PrechewError(
+        'TIMEOUT',
+        `No response from ${new URL(url).host} within ${Math.round((options.connectTimeoutMs ?? 15_000) / 1000)} s. Check the network connection and try again.`,
+      );
     }
     throw networkError(url, error);
   } finally {
@@ -386,8 +483,17 @@ export async function pullModel(source: string, options: PullOptions): Promise<P
     }
     if (!response.ok) {
       await response.body?.cancel();
-      const hint = response.status === 404 ? ' (check the owner, repository and file name)' : response.status === 401 || response.status === 403 ? ' (the repository may be gated or private)' : '';
-      throw new PrechewError('PROVIDER_ERROR', `Download failed: ${new URL(url).host} answered HTTP ${response.status}${hint}.`, { status: response.status });
+      const hint =
+        response.status === 404
+          ? ' (check the owner, repository and file name)'
+          : response.status === 401 || response.status === 403
+            ? ' (the repository may be gated or private)'
+            : '';
+      throw new PrechewError(
+        'PROVIDER_ERROR',
+        `Download failed: ${new URL(url).host} answered HTTP ${response.status}${hint}.`,
+        { status: response.status },
+      );
     }
     if (response.status === 206) {
       const match = /bytes (\d+)-\d+\/(\d+)/.exec(response.headers.get('content-range') ?? '');
@@ -412,7 +518,8 @@ export async function pullModel(source: string, options: PullOptions): Promise<P
       out.on('error', reject);
     });
     try {
-      if (!response.body) throw new PrechewError('PROVIDER_ERROR', 'Download failed: the server sent no body.');
+      if (!response.body)
+        throw new PrechewError('PROVIDER_ERROR', 'Download failed: the server sent no body.');
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
         received += chunk.byteLength;
@@ -421,19 +528,33 @@ export async function pullModel(source: string, options: PullOptions): Promise<P
     } catch (error) {
       out.end();
       await closed.catch(() => undefined);
-      if (options.signal?.aborted) throw new PrechewError('CANCELLED', `The download was cancelled; run the same command again to resume from ${received} bytes.`);
+      if (options.signal?.aborted)
+        throw new PrechewError(
+          'CANCELLED',
+          `The download was cancelled; run the same command again to resume from ${received} bytes.`,
+        );
       if (error instanceof PrechewError) throw error;
-      throw new PrechewError('PROVIDER_ERROR', `The download was interrupted after ${received} bytes; run the same command again to resume.`);
+      throw new PrechewError(
+        'PROVIDER_ERROR',
+        `The download was interrupted after ${received} bytes; run the same command again to resume.`,
+      );
     }
     out.end();
     await closed;
     const size = (await fs.stat(part)).size;
     if (total !== undefined && size !== total) {
-      throw new PrechewError('CORRUPT_FILE', `The download is incomplete: ${size} of ${total} bytes. Run the same command again to resume.`, { size, total });
+      throw new PrechewError(
+        'CORRUPT_FILE',
+        `The download is incomplete: ${size} of ${total} bytes. Run the same command again to resume.`,
+        { size, total },
+      );
     }
     if (fileName.toLowerCase().endsWith('.gguf') && !(await isGgufFile(part))) {
       await fs.rm(part, { force: true });
-      throw new PrechewError('MODEL_INVALID', 'The downloaded file is not a GGUF model (the server may have sent an error page); it was deleted.');
+      throw new PrechewError(
+        'MODEL_INVALID',
+        'The downloaded file is not a GGUF model (the server may have sent an error page); it was deleted.',
+      );
     }
     await fs.rename(part, dest);
     return { path: dest, bytes: size, resumedFrom, alreadyPresent: false };
@@ -452,11 +573,6 @@ export interface CommandIo {
   errIsTty?: boolean;
 }
 
-const defaultIo = (): CommandIo => ({
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-  errIsTty: process.stderr.isTTY === true,
-});
 
 function progressBar(p: PullProgress, startedAt: number): string {
   const secs = Math.max(0.001, (Date.now() - startedAt) / 1000);
@@ -474,14 +590,23 @@ const MODELS_USAGE = `Usage:
                                           download a model into models/ (resumable)`;
 
 /** `prechew models …`; returns the exit code. */
-export async function modelsCommand(argv: string[], config: Config, io: CommandIo = defaultIo(), signal?: AbortSignal): Promise<number> {
+export async function modelsCommand(
+  argv: string[],
+  config: Config,
+  io: CommandIo,
+  signal?: AbortSignal,
+): Promise<number> {
   const [sub, ...rest] = argv;
   try {
     if (sub === undefined || sub === 'list' || sub === '--json') {
       const json = argv.includes('--json');
       const search = modelSearchPaths(config);
       const list = await listModels(config);
-      io.out(json ? JSON.stringify({ searchPaths: search, models: list }, null, 2) + '\n' : formatModelTable(list, search) + '\n');
+      io.out(
+        json
+          ? JSON.stringify({ searchPaths: search, models: list }, null, 2) + '\n'
+          : formatModelTable(list, search) + '\n',
+      );
       return 0;
     }
     if (sub === 'pull') {
@@ -506,14 +631,21 @@ export async function modelsCommand(argv: string[], config: Config, io: CommandI
         },
       });
       if (io.errIsTty) io.err('\n');
-      io.out(result.alreadyPresent ? `Already present: ${result.path} (${formatBytes(result.bytes)})\n` : `Downloaded ${result.path} (${formatBytes(result.bytes)}${result.resumedFrom ? `, resumed from ${formatBytes(result.resumedFrom)}` : ''})\n`);
+      io.out(
+        result.alreadyPresent
+          ? `Already present: ${result.path} (${formatBytes(result.bytes)})\n`
+          : `Downloaded ${result.path} (${formatBytes(result.bytes)}${result.resumedFrom ? `, resumed from ${formatBytes(result.resumedFrom)}` : ''})\n`,
+      );
       return 0;
     }
     io.err(`Unknown models command "${sub}".\n${MODELS_USAGE}\n`);
     return 2;
   } catch (error) {
     if (io.errIsTty) io.err('\n');
-    const e = error instanceof PrechewError ? error : new PrechewError('INTERNAL', (error as Error)?.message ?? String(error));
+    const e =
+      error instanceof PrechewError
+        ? error
+        : new PrechewError('INTERNAL', (error as Error)?.message ?? String(error));
     io.err(`[${e.code}] ${e.message}\n`);
     return 1;
   }
@@ -530,7 +662,8 @@ export const modelsResource = {
   uri: 'prechew://models',
   name: 'models',
   title: 'Local model files',
-  description: 'GGUF language models and whisper ggml models available to prechew, with architecture, parameters, quantization, context length and size.',
+  description:
+    'GGUF language models and whisper ggml models available to prechew, with architecture, parameters, quantization, context length and size.',
   mimeType: 'application/json',
   read: modelsResourceText,
 };

@@ -169,7 +169,7 @@ export const askTool = defineTool({
     const redactions: Partial<Record<PrivateType, number>> = {};
     const protect = (text: string): string => {
       if (!vault) return text;
-      const r = pseudonymize(text, vault, { terms: ctx.app.config.privacy.terms });
+      const r = pseudonymize(text, vault, { terms: ctx.app.config.privacy.terms, defaultCountry: ctx.app.config.privacy.defaultCountry });
       addCounts(redactions, r.counts);
       return r.text;
     };

@@ -12,19 +12,38 @@ const SENTIMENT_LABELS = ['positive', 'negative', 'neutral'];
 const inputSchema = z
   .object({
     ...textOrPathShape,
-    texts: z.array(z.string()).min(1).max(100_000).optional().describe('A batch of short texts (support tickets, reviews, messages), each classified on its own.'),
+    texts: z
+      .array(z.string())
+      .min(1)
+      .max(100_000)
+      .optional()
+      .describe('A batch of short texts (support tickets, reviews, messages), each classified on its own.'),
     labels: z
       .array(z.string().min(1).max(100))
       .min(2)
       .max(50)
       .optional()
-      .describe('Zero-shot: the labels to choose from (e.g. ["billing", "bug", "feature request"]). Needs a local model; the answer is always one of these.'),
-    task: z.enum(['sentiment']).optional().describe('"sentiment": positive / negative / neutral. Works without a model (lexicon), or with the local LLM.'),
+      .describe(
+        'Zero-shot: the labels to choose from (e.g. ["billing", "bug", "feature request"]). Needs a local model; the answer is always one of these.',
+      ),
+    task: z
+      .enum(['sentiment'])
+      .optional()
+      .describe(
+        '"sentiment": positive / negative / neutral. Works without a model (lexicon), or with the local LLM.',
+      ),
     engine: z
       .enum(['auto', 'llm', 'lexicon'])
       .default('auto')
-      .describe('"llm": the local model. "lexicon" (sentiment only): the model-free AFINN lexicon with negation handling. "auto" (default): llm when a model is installed, else lexicon.'),
-    instructions: z.string().min(1).max(2000).optional().describe('Extra guidance for the model, e.g. what each label means.'),
+      .describe(
+        '"llm": the local model. "lexicon" (sentiment only): the model-free AFINN lexicon with negation handling. "auto" (default): llm when a model is installed, else lexicon.',
+      ),
+    instructions: z
+      .string()
+      .min(1)
+      .max(2000)
+      .optional()
+      .describe('Extra guidance for the model, e.g. what each label means.'),
   })
   .strict();
 type Input = z.infer<typeof inputSchema>;
@@ -32,7 +51,12 @@ type Input = z.infer<typeof inputSchema>;
 const itemSchema = z.object({
   index: z.number().int(),
   label: z.string(),
-  confidence: z.number().optional().describe('0..1; llm: the label’s share of the model’s probability over all labels; lexicon: strength of the evidence'),
+  confidence: z
+    .number()
+    .optional()
+    .describe(
+      '0..1; llm: the label’s share of the model’s probability over all labels; lexicon: strength of the evidence',
+    ),
   engine: z.enum(['llm', 'lexicon']),
   score: z.number().optional().describe('lexicon sentiment score (negative < 0 < positive)'),
   truncated: z.boolean().optional().describe('the text was cut to fit the model context'),
@@ -53,18 +77,23 @@ type Item = z.infer<typeof itemSchema>;
 
 function render(out: Output): string {
   const hist = out.labels.map((l) => `${l} ${out.histogram[l] ?? 0}`).join(', ');
-  const lines = [`Classified ${out.count} text${out.count === 1 ? '' : 's'} (${out.task}, ${out.engine}${out.model ? ` ${out.model}` : ''}, ${out.elapsedMs} ms): ${hist}.`];
+  const lines = [
+    `Classified ${out.count} text${out.count === 1 ? '' : 's'} (${out.task}, ${out.engine}${out.model ? ` ${out.model}` : ''}, ${out.elapsedMs} ms): ${hist}.`,
+  ];
   if (out.items.length) lines.push('');
   for (const item of out.items) {
     const conf = item.confidence !== undefined ? ` (${Math.round(item.confidence * 100)}%)` : '';
-    lines.push(`[${item.index}] ${item.label}${conf}${item.truncated ? ' — text truncated to fit the model' : ''}`);
+    lines.push(
+      `[${item.index}] ${item.label}${conf}${item.truncated ? ' — text truncated to fit the model' : ''}`,
+    );
   }
   return lines.join('\n');
 }
 
 async function readTexts(input: Input, ctx: Parameters<typeof readTextSource>[1]): Promise<string[]> {
   if (input.texts) {
-    if (input.text !== undefined || input.path !== undefined) throw new PrechewError('INVALID_INPUT', 'Give `texts`, or `text`/`path`, not both.');
+    if (input.text !== undefined || input.path !== undefined)
+      throw new PrechewError('INVALID_INPUT', 'Give `texts`, or `text`/`path`, not both.');
     const limit = ctx.app.config.limits.maxInputBytes;
     const bytes = input.texts.reduce((a, t) => a + Buffer.byteLength(t, 'utf8'), 0);
     if (bytes > limit) throw tooLarge('The texts', bytes, limit);
@@ -76,7 +105,8 @@ async function readTexts(input: Input, ctx: Parameters<typeof readTextSource>[1]
 export const classifyTool = defineTool({
   name: 'classify',
   title: 'Classify texts',
-  summary: 'Zero-shot classification into your labels with the local LLM, or sentiment (works without a model); batches with a histogram.',
+  summary:
+    'Zero-shot classification into your labels with the local LLM, or sentiment (works without a model); batches with a histogram.',
   description:
     'Classify one text or a batch (`texts`, e.g. hundreds of support tickets) on the local machine. ' +
     'Either give `labels` (zero-shot: the local model must answer with exactly one of them, enforced by a grammar, with a confidence from its token probabilities; needs a local GGUF model) ' +
@@ -90,14 +120,25 @@ export const classifyTool = defineTool({
   async handler(input, ctx): Promise<Output> {
     const started = Date.now();
     if (!input.labels === !input.task) {
-      throw new PrechewError('INVALID_INPUT', input.labels ? 'Give either `labels` or `task`, not both.' : 'Say what to classify by: `labels` (a list of at least two labels) or `task: "sentiment"`.');
+      throw new PrechewError(
+        'INVALID_INPUT',
+        input.labels
+          ? 'Give either `labels` or `task`, not both.'
+          : 'Say what to classify by: `labels` (a list of at least two labels) or `task: "sentiment"`.',
+      );
     }
     if (input.labels && input.engine === 'lexicon') {
-      throw new PrechewError('INVALID_INPUT', 'The lexicon engine only does sentiment; use engine "llm" (or "auto") with `labels`, or `task: "sentiment"`.');
+      throw new PrechewError(
+        'INVALID_INPUT',
+        'The lexicon engine only does sentiment; use engine "llm" (or "auto") with `labels`, or `task: "sentiment"`.',
+      );
     }
     const texts = await readTexts(input, ctx);
-    const labels = input.labels ? [...new Set(input.labels.map((l) => l.trim()).filter(Boolean))] : SENTIMENT_LABELS;
-    if (labels.length < 2) throw new PrechewError('INVALID_INPUT', 'Give at least two distinct, non-empty labels.');
+    const labels = input.labels
+      ? [...new Set(input.labels.map((l) => l.trim()).filter(Boolean))]
+      : SENTIMENT_LABELS;
+    if (labels.length < 2)
+      throw new PrechewError('INVALID_INPUT', 'Give at least two distinct, non-empty labels.');
 
     const engine = LlmEngine.forApp(ctx.app);
     let useLlm = false;
@@ -118,7 +159,8 @@ export const classifyTool = defineTool({
     const every = Math.max(1, Math.floor(total / 100));
     const tick = () => {
       done++;
-      if (done % every === 0 || done === total) ctx.progress({ progress: done, total, message: `classified ${done}/${total}` });
+      if (done % every === 0 || done === total)
+        ctx.progress({ progress: done, total, message: `classified ${done}/${total}` });
     };
 
     if (!useLlm) {
@@ -128,7 +170,13 @@ export const classifyTool = defineTool({
           await yieldToEventLoop();
         }
         const s = analyzeSentiment(texts[i]!);
-        items[i] = { index: i, label: s.label, confidence: round(s.confidence), engine: 'lexicon', score: round(s.score) };
+        items[i] = {
+          index: i,
+          label: s.label,
+          confidence: round(s.confidence),
+          engine: 'lexicon',
+          score: round(s.score),
+        };
         tick();
       }
     } else {
@@ -139,18 +187,38 @@ export const classifyTool = defineTool({
           const i = next++;
           const text = texts[i]!;
           if (text.trim() === '') {
-            items[i] = { index: i, label: input.task === 'sentiment' ? 'neutral' : labels[0]!, confidence: undefined, engine: 'llm' };
+            items[i] = {
+              index: i,
+              label: input.task === 'sentiment' ? 'neutral' : labels[0]!,
+              confidence: undefined,
+              engine: 'llm',
+            };
           } else {
             const choice = await engine.chooseLabel(text, labels, {
               signal: ctx.signal,
-              instructions: input.instructions ?? (input.task === 'sentiment' ? 'Judge the overall sentiment the writer expresses.' : undefined),
+              instructions:
+                input.instructions ??
+                (input.task === 'sentiment'
+                  ? 'Judge the overall sentiment the writer expresses.'
+                  : undefined),
             });
-            items[i] = { index: i, label: choice.label, confidence: choice.confidence !== undefined ? round(choice.confidence) : undefined, engine: 'llm', ...(choice.truncated ? { truncated: true } : {}) };
+            items[i] = {
+              index: i,
+              label: choice.label,
+              confidence: choice.confidence !== undefined ? round(choice.confidence) : undefined,
+              engine: 'llm',
+              ...(choice.truncated ? { truncated: true } : {}),
+            };
           }
           tick();
         }
       };
-      await Promise.all(Array.from({ length: Math.max(1, Math.min(ctx.app.config.models.llm.concurrency, texts.length)) }, worker));
+      await Promise.all(
+        Array.from(
+          { length: Math.max(1, Math.min(ctx.app.config.models.llm.concurrency, texts.length)) },
+          worker,
+        ),
+      );
     }
 
     const histogram: Record<string, number> = {};

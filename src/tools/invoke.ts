@@ -53,7 +53,10 @@ export async function invokeTool(tool: AnyTool, rawArgs: unknown, ctx: ToolConte
     }
     if (ctx.signal.aborted) throw new PrechewError('CANCELLED', 'The request was cancelled before it started.');
     const output = await tool.handler(parsed.data, ctx);
-    const pages = paginate(output, tool.render, tool.pageField, options.maxOutputTokens);
+    // A tool input may ask for smaller pages than the server's budget (never larger).
+    const requested = (parsed.data as { maxOutputTokens?: unknown }).maxOutputTokens;
+    const budget = typeof requested === 'number' && requested > 0 ? Math.min(requested, options.maxOutputTokens) : options.maxOutputTokens;
+    const pages = paginate(output, tool.render, tool.pageField, budget);
     const [first] = storePages(options.pageStore, tool.name, pages);
     return { isError: false, text: first!.text, structured: first!.structured };
   } catch (error) {

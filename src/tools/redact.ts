@@ -52,6 +52,7 @@ export const redactTool = defineTool({
     const vault = input.vaultId ? store.get(input.vaultId) : store.create();
     const result = pseudonymize(source.text, vault, {
       terms: [...ctx.app.config.privacy.terms, ...(input.terms ?? [])],
+      defaultCountry: ctx.app.config.privacy.defaultCountry,
       ...(input.types ? { types: input.types } : {}),
       signal: ctx.signal,
     });

@@ -21,11 +21,15 @@ const inputSchema = z
       .min(1)
       .max(100_000)
       .optional()
-      .describe('Several texts summarized together as one body (e.g. related articles or messages), instead of `text`/`path`.'),
+      .describe(
+        'Several texts summarized together as one body (e.g. related articles or messages), instead of `text`/`path`.',
+      ),
     engine: z
       .enum(['auto', 'llm', 'extractive'])
       .default('auto')
-      .describe('"llm": the local GGUF model (abstractive, map-reduce over long inputs). "extractive": picks the most central sentences, no model needed, with source offsets. "auto" (default): llm when a local model is available, else extractive.'),
+      .describe(
+        '"llm": the local GGUF model (abstractive, map-reduce over long inputs). "extractive": picks the most central sentences, no model needed, with source offsets. "auto" (default): llm when a local model is available, else extractive.',
+      ),
     length: z
       .union([
         z.number().int().min(8).max(4000),
@@ -38,9 +42,23 @@ const inputSchema = z
       ])
       .optional()
       .describe('Target length: a number of tokens, or {sentences} / {tokens}. Default: about 5 sentences.'),
-    style: z.enum(STYLES).default('paragraph').describe('"paragraph" (default), "bullets", or "key-points" (most important first).'),
-    focus: z.string().min(1).max(2000).optional().describe('A question or interest the summary should serve; irrelevant parts are left out.'),
-    maxOutputTokens: z.number().int().min(16).max(8192).optional().describe('Hard cap on the summary length in model tokens (llm engine).'),
+    style: z
+      .enum(STYLES)
+      .default('paragraph')
+      .describe('"paragraph" (default), "bullets", or "key-points" (most important first).'),
+    focus: z
+      .string()
+      .min(1)
+      .max(2000)
+      .optional()
+      .describe('A question or interest the summary should serve; irrelevant parts are left out.'),
+    maxOutputTokens: z
+      .number()
+      .int()
+      .min(16)
+      .max(8192)
+      .optional()
+      .describe('Hard cap on the summary length in model tokens (llm engine).'),
   })
   .strict();
 type Input = z.infer<typeof inputSchema>;
@@ -56,13 +74,27 @@ const outputSchema = z.object({
   compressionRatio: z.number().describe('tokensIn / tokensOut'),
   elapsedMs: z.number().int(),
   cached: z.boolean(),
-  chunks: z.number().int().optional().describe('llm: number of chunks summarized in the map step (1 = no map-reduce)'),
+  chunks: z
+    .number()
+    .int()
+    .optional()
+    .describe('llm: number of chunks summarized in the map step (1 = no map-reduce)'),
   reduceLevels: z.number().int().optional().describe('llm: rounds of combining partial summaries'),
   generatedTokens: z.number().int().optional().describe('llm: model tokens generated across all calls'),
   sentences: z
-    .array(z.object({ text: z.string(), start: z.number().int(), end: z.number().int(), score: z.number(), textIndex: z.number().int().optional() }))
+    .array(
+      z.object({
+        text: z.string(),
+        start: z.number().int(),
+        end: z.number().int(),
+        score: z.number(),
+        textIndex: z.number().int().optional(),
+      }),
+    )
     .optional()
-    .describe('extractive: selected sentences with UTF-16 offsets into the source (into texts[textIndex] for `texts`)'),
+    .describe(
+      'extractive: selected sentences with UTF-16 offsets into the source (into texts[textIndex] for `texts`)',
+    ),
   note: z.string().optional(),
 });
 type Output = z.infer<typeof outputSchema>;
@@ -113,7 +145,12 @@ interface ChunkUnitOutput {
 /** Register the chunk handler on the app's local executor (idempotent). */
 export function registerSummarizeUnits(app: AppServices): void {
   const executor = app.executor as LocalExecutor;
-  if (typeof executor.has !== 'function' || typeof executor.register !== 'function' || executor.has(SUMMARIZE_CHUNK_UNIT)) return;
+  if (
+    typeof executor.has !== 'function' ||
+    typeof executor.register !== 'function' ||
+    executor.has(SUMMARIZE_CHUNK_UNIT)
+  )
+    return;
   executor.register<ChunkUnitInput, ChunkUnitOutput>(SUMMARIZE_CHUNK_UNIT, async (input, uctx) => {
     const r = await LlmEngine.forApp(app).summarizeOnce(input.text, {
       style: input.style,
@@ -136,7 +173,12 @@ interface LlmSummary {
   generatedTokens: number;
 }
 
-async function summarizeWithLlm(text: string, input: Input, target: Target, ctx: ToolContext): Promise<LlmSummary> {
+async function summarizeWithLlm(
+  text: string,
+  input: Input,
+  target: Target,
+  ctx: ToolContext,
+): Promise<LlmSummary> {
   const app = ctx.app;
   const engine = LlmEngine.forApp(app);
   registerSummarizeUnits(app);
@@ -147,20 +189,36 @@ async function summarizeWithLlm(text: string, input: Input, target: Target, ctx:
   const totalModelTokens = await engine.countTokens(text, ctx.signal);
   const contextSize = engine.contextSize!;
   // Prompt overhead measured with the model's own template and tokenizer (the longest variant).
-  const probe = { style: input.style, focus: input.focus, targetWords: 9999, part: { index: 999, total: 999 } };
+  const probe = {
+    style: input.style,
+    focus: input.focus,
+    targetWords: 9999,
+    part: { index: 999, total: 999 },
+  };
   const overhead =
     Math.max(
       await engine.countChatTokens(summaryMessages('', probe), ctx.signal),
       await engine.countChatTokens(summaryMessages('', { ...probe, combine: true }), ctx.signal),
     ) + 16;
-  const wantedFinal = input.maxOutputTokens ?? (target.tokens ? Math.ceil(target.tokens * 1.3) : target.sentences ? target.sentences * 40 : 300);
-  const finalMax = Math.max(16, Math.min(wantedFinal, Math.floor(contextSize / 3), app.config.limits.maxOutputTokens));
+  const wantedFinal =
+    input.maxOutputTokens ??
+    (target.tokens ? Math.ceil(target.tokens * 1.3) : target.sentences ? target.sentences * 40 : 300);
+  const finalMax = Math.max(
+    16,
+    Math.min(wantedFinal, Math.floor(contextSize / 3), app.config.limits.maxOutputTokens),
+  );
   const chunkBudget = contextSize - overhead - finalMax - 8;
   if (chunkBudget < 48) {
-    throw new PrechewError('INVALID_INPUT', `The model context (${contextSize} tokens) is too small for this summary length; lower maxOutputTokens/length or raise models.llm.contextSize.`);
+    throw new PrechewError(
+      'INVALID_INPUT',
+      `The model context (${contextSize} tokens) is too small for this summary length; lower maxOutputTokens/length or raise models.llm.contextSize.`,
+    );
   }
   // Partial summaries: detailed enough to combine, never so long that reducing stops converging.
-  const mapMax = Math.max(16, Math.min(400, Math.floor(contextSize / 8), Math.floor(chunkBudget / 3), Math.max(48, finalMax * 2)));
+  const mapMax = Math.max(
+    16,
+    Math.min(400, Math.floor(contextSize / 8), Math.floor(chunkBudget / 3), Math.max(48, finalMax * 2)),
+  );
   const targetWords = target.tokens ? Math.max(5, Math.round(target.tokens * 0.75)) : undefined;
   const common = { style: input.style, focus: input.focus };
 
@@ -178,11 +236,19 @@ async function summarizeWithLlm(text: string, input: Input, target: Target, ctx:
     let level = 0;
     for (;;) {
       throwIfCancelled(ctx.signal);
-      const chunks = await engine.chunkText(body, { maxTokens: chunkBudget, overlapTokens: Math.min(64, Math.floor(chunkBudget / 10)), signal: ctx.signal });
+      const chunks = await engine.chunkText(body, {
+        maxTokens: chunkBudget,
+        overlapTokens: Math.min(64, Math.floor(chunkBudget / 10)),
+        signal: ctx.signal,
+      });
       if (level === 0) chunksCount = chunks.length;
       else reduceLevels++;
       progressTotal += chunks.length;
-      report(level === 0 ? `summarizing ${chunks.length} chunks` : `combining ${chunks.length} groups of partial summaries`);
+      report(
+        level === 0
+          ? `summarizing ${chunks.length} chunks`
+          : `combining ${chunks.length} groups of partial summaries`,
+      );
       const units: Array<Unit<ChunkUnitInput>> = chunks.map((c, i) =>
         makeUnit<ChunkUnitInput>(SUMMARIZE_CHUNK_UNIT, {
           text: c.text,
@@ -211,7 +277,9 @@ async function summarizeWithLlm(text: string, input: Input, target: Target, ctx:
           label: 'chunk',
           onProgress: (u) => {
             progressDone = base + u.progress;
-            report(`${level === 0 ? 'summarized chunk' : 'combined group'} ${u.progress}/${u.total ?? missing.length}`);
+            report(
+              `${level === 0 ? 'summarized chunk' : 'combined group'} ${u.progress}/${u.total ?? missing.length}`,
+            );
           },
         },
       );
@@ -221,7 +289,10 @@ async function summarizeWithLlm(text: string, input: Input, target: Target, ctx:
         generatedTokens += r.generatedTokens;
         cache.set('summarize-chunk', units[unitIndex]!.id, r);
       });
-      body = results.map((r) => r.summary.trim()).filter(Boolean).join('\n\n');
+      body = results
+        .map((r) => r.summary.trim())
+        .filter(Boolean)
+        .join('\n\n');
       combine = true;
       level++;
       if ((await engine.countTokens(body, ctx.signal)) <= chunkBudget) break;
@@ -240,14 +311,24 @@ async function summarizeWithLlm(text: string, input: Input, target: Target, ctx:
   generatedTokens += final.generatedTokens;
   progressDone = progressTotal;
   report('done');
-  return { summary: final.text, model: engine.modelName ?? modelId, chunks: chunksCount, reduceLevels, generatedTokens };
+  return {
+    summary: final.text,
+    model: engine.modelName ?? modelId,
+    chunks: chunksCount,
+    reduceLevels,
+    generatedTokens,
+  };
 }
 
 // ------------------------------------------------------------------------------------------------
 
-async function readInput(input: Input, ctx: ToolContext): Promise<{ text: string; name: string; starts?: number[] }> {
+async function readInput(
+  input: Input,
+  ctx: ToolContext,
+): Promise<{ text: string; name: string; starts?: number[] }> {
   if (input.texts) {
-    if (input.text !== undefined || input.path !== undefined) throw new PrechewError('INVALID_INPUT', 'Give `texts`, or `text`/`path`, not both.');
+    if (input.text !== undefined || input.path !== undefined)
+      throw new PrechewError('INVALID_INPUT', 'Give `texts`, or `text`/`path`, not both.');
     const limit = ctx.app.config.limits.maxInputBytes;
     const bytes = input.texts.reduce((a, t) => a + Buffer.byteLength(t, 'utf8'), 0);
     if (bytes > limit) throw tooLarge('The texts', bytes, limit);
@@ -266,7 +347,8 @@ async function readInput(input: Input, ctx: ToolContext): Promise<{ text: string
 export const summarizeTool = defineTool({
   name: 'summarize',
   title: 'Summarize',
-  summary: 'Summarize text, files or several texts locally: a local LLM (map-reduce, any length) or a model-free extractive engine.',
+  summary:
+    'Summarize text, files or several texts locally: a local LLM (map-reduce, any length) or a model-free extractive engine.',
   description:
     'Summarize a long text, document or set of texts on the local machine, so only the summary needs to reach you. ' +
     'Engines: "llm" uses the local GGUF model (abstractive; long inputs are split into chunks, each summarized, then combined, so any length works; names, numbers and dates are kept exact); ' +
@@ -281,7 +363,8 @@ export const summarizeTool = defineTool({
   async handler(input, ctx): Promise<Output> {
     const started = Date.now();
     const source = await readInput(input, ctx);
-    if (source.text.trim().length === 0) throw new PrechewError('INVALID_INPUT', 'There is nothing to summarize: the input is empty.');
+    if (source.text.trim().length === 0)
+      throw new PrechewError('INVALID_INPUT', 'There is nothing to summarize: the input is empty.');
     const target = targetOf(input.length);
     const tokensIn = countTokens(source.text);
 
@@ -295,17 +378,36 @@ export const summarizeTool = defineTool({
           availability.path ? 'MODEL_INVALID' : 'MODEL_NOT_FOUND',
           `${availability.reason ?? 'No local model.'} Or call summarize with engine "extractive", which needs no model.`,
         );
-      } else note = 'No local LLM model is installed, so the extractive engine was used (put a .gguf file in models/ for abstractive summaries).';
+      } else
+        note =
+          'No local LLM model is installed, so the extractive engine was used (put a .gguf file in models/ for abstractive summaries).';
     }
 
     const keyFor = async (e: 'llm' | 'extractive') =>
       e === 'llm'
-        ? cacheKey('summarize/v1', source.text, e, await LlmEngine.forApp(ctx.app).modelIdentity(), input.style, input.focus, JSON.stringify(target), input.maxOutputTokens, ctx.app.config.models.llm.contextSize)
+        ? cacheKey(
+            'summarize/v1',
+            source.text,
+            e,
+            await LlmEngine.forApp(ctx.app).modelIdentity(),
+            input.style,
+            input.focus,
+            JSON.stringify(target),
+            input.maxOutputTokens,
+            ctx.app.config.models.llm.contextSize,
+          )
         : cacheKey('summarize/v1', source.text, e, input.style, input.focus, JSON.stringify(target));
     let key = await keyFor(engine);
     const cache = getCache(ctx.app);
     const hit = cache.get<Output>('summarize', key);
-    if (hit) return { ...hit, source: source.name, cached: true, elapsedMs: Date.now() - started, ...(note ? { note } : {}) };
+    if (hit)
+      return {
+        ...hit,
+        source: source.name,
+        cached: true,
+        elapsedMs: Date.now() - started,
+        ...(note ? { note } : {}),
+      };
 
     let out: Output;
     if (engine === 'llm') {
@@ -314,7 +416,11 @@ export const summarizeTool = defineTool({
         result = await summarizeWithLlm(source.text, input, target, ctx);
       } catch (error) {
         // auto: a model that cannot be loaded should not break summarization.
-        if (input.engine === 'auto' && error instanceof PrechewError && (error.code === 'MODEL_INVALID' || error.code === 'ENGINE_UNAVAILABLE')) {
+        if (
+          input.engine === 'auto' &&
+          error instanceof PrechewError &&
+          (error.code === 'MODEL_INVALID' || error.code === 'ENGINE_UNAVAILABLE')
+        ) {
           note = `The local model could not be used (${error.message}); the extractive engine was used instead.`;
           engine = 'extractive';
           key = await keyFor(engine);

@@ -202,12 +202,12 @@ export function ensureWhisperUnitHandler(app: AppServices): void {
     executor.register(WHISPER_UNIT_KIND, whisperUnitHandler(app));
 }
 
-/** Audio decoding settings; tests (and later a config field) may replace the ffmpeg command. */
+/** Audio decoding settings from config (convert.ffmpegPath); tests may replace them per app. */
 export interface AudioSettings {
   ffmpeg: string | false;
 }
 export function audioSettings(app: AppServices): AudioSettings {
-  return getService<AudioSettings>(app, 'audio.settings', () => ({ ffmpeg: 'ffmpeg' }));
+  return getService<AudioSettings>(app, 'audio.settings', () => ({ ffmpeg: app.config.convert.ffmpegPath }));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -248,7 +248,8 @@ export function buildTinyGguf(options: TinyGgufOptions = {}): Buffer {
     ['tokenizer.ggml.add_bos_token', { t: 'bool', v: true }],
     ['tokenizer.ggml.add_eos_token', { t: 'bool', v: false }],
   ];
-  if (options.chatTemplate !== false) meta.push(['tokenizer.chat_template', { t: 'str', v: options.chatTemplate ?? TINY_CHAT_TEMPLATE }]);
+  if (options.chatTemplate !== false)
+    meta.push(['tokenizer.chat_template', { t: 'str', v: options.chatTemplate ?? TINY_CHAT_TEMPLATE }]);
 
   // [name, dims (input dimension first), is a matrix (F16-eligible), fill]
   const tensors: Array<{ name: string; dims: number[]; matrix: boolean; norm: boolean }> = [
@@ -315,7 +316,12 @@ export function writeTinyGguf(file: string, options: TinyGgufOptions = {}): stri
  * A legacy ggml whisper `.bin` header only (magic + 11 hparams + a little padding): enough for the
  * model listing, which reads the header without loading the model.
  */
-export function buildWhisperHeader(hparams: { nAudioState: number; nAudioLayer: number; ftype?: number; nVocab?: number }): Buffer {
+export function buildWhisperHeader(hparams: {
+  nAudioState: number;
+  nAudioLayer: number;
+  ftype?: number;
+  nVocab?: number;
+}): Buffer {
   const b = Buffer.alloc(4 + 11 * 4 + 64);
   b.writeUInt32LE(0x67676d6c, 0);
   const values = [

@@ -49,7 +49,10 @@ describe('classify with a local model', () => {
 
   beforeAll(() => {
     writeTinyGguf(path.join(modelsDir, 'tiny.gguf'));
-    app = makeTestApp({ models: { dir: modelsDir, llm: { gpu: false, threads: 1, contextSize: 1024, concurrency: 2 } }, logLevel: 'error' });
+    app = makeTestApp({
+      models: { dir: modelsDir, llm: { gpu: false, threads: 1, contextSize: 1024, concurrency: 2 } },
+      logLevel: 'error',
+    });
   });
   afterAll(async () => {
     await app.dispose();
@@ -57,10 +60,21 @@ describe('classify with a local model', () => {
 
   it('labels a batch zero-shot, always within the labels, with a histogram and progress', async () => {
     const events: ProgressUpdate[] = [];
-    const res = await callTool(app, classifyTool, { texts: TICKETS, labels: LABELS }, { onProgress: (u) => events.push(u) });
+    const res = await callTool(
+      app,
+      classifyTool,
+      { texts: TICKETS, labels: LABELS },
+      { onProgress: (u) => events.push(u) },
+    );
     expect(res.isError).toBe(false);
     const out = res.structured!;
-    expect(out).toMatchObject({ task: 'labels', engine: 'llm', model: 'tiny.gguf', count: TICKETS.length, labels: LABELS });
+    expect(out).toMatchObject({
+      task: 'labels',
+      engine: 'llm',
+      model: 'tiny.gguf',
+      count: TICKETS.length,
+      labels: LABELS,
+    });
     const items = out.items as Array<{ index: number; label: string; confidence?: number; engine: string }>;
     expect(items.map((i) => i.index)).toEqual(TICKETS.map((_, i) => i));
     for (const item of items) {
@@ -80,10 +94,18 @@ describe('classify with a local model', () => {
   it('does sentiment with the model under auto, within the three labels', async () => {
     const res = await callTool(app, classifyTool, { texts: ['I love it', 'I hate it'], task: 'sentiment' });
     expect(res.structured).toMatchObject({ engine: 'llm', task: 'sentiment' });
-    for (const item of res.structured!.items as Array<{ label: string }>) expect(['positive', 'negative', 'neutral']).toContain(item.label);
+    for (const item of res.structured!.items as Array<{ label: string }>)
+      expect(['positive', 'negative', 'neutral']).toContain(item.label);
     // engine lexicon forces the model-free path even with a model installed.
-    const lex = await callTool(app, classifyTool, { text: 'I love it', task: 'sentiment', engine: 'lexicon' });
-    expect(lex.structured).toMatchObject({ engine: 'lexicon', items: [{ label: 'positive', engine: 'lexicon' }] });
+    const lex = await callTool(app, classifyTool, {
+      text: 'I love it',
+      task: 'sentiment',
+      engine: 'lexicon',
+    });
+    expect(lex.structured).toMatchObject({
+      engine: 'lexicon',
+      items: [{ label: 'positive', engine: 'lexicon' }],
+    });
   });
 
   it('is cancelled with CANCELLED', async () => {
@@ -99,7 +121,12 @@ describe('classify with a local model', () => {
 
   it('pages long batches by items', async () => {
     const texts = Array.from({ length: 60 }, (_, i) => `Ticket ${i}: the order arrived late.`);
-    const res = await callTool(app, classifyTool, { texts, task: 'sentiment', engine: 'lexicon' }, { maxOutputTokens: 300 });
+    const res = await callTool(
+      app,
+      classifyTool,
+      { texts, task: 'sentiment', engine: 'lexicon' },
+      { maxOutputTokens: 300 },
+    );
     expect(res.isError).toBe(false);
     expect((res.structured!.items as unknown[]).length).toBeLessThan(60);
     expect(res.text).toMatch(/cursor/i);
@@ -116,7 +143,10 @@ describe('classify without a model', () => {
   });
 
   it('reaches the accuracy floor on a labelled sentiment set with the lexicon engine', async () => {
-    const res = await callTool(app, classifyTool, { texts: SENTIMENT_SET.map(([t]) => t), task: 'sentiment' });
+    const res = await callTool(app, classifyTool, {
+      texts: SENTIMENT_SET.map(([t]) => t),
+      task: 'sentiment',
+    });
     expect(res.isError).toBe(false);
     expect(res.structured).toMatchObject({ engine: 'lexicon', count: SENTIMENT_SET.length });
     const items = res.structured!.items as Array<{ label: string; score: number; confidence: number }>;
@@ -144,13 +174,19 @@ describe('classify without a model', () => {
       { text: 'x', labels: ['same', ' same '] },
       { text: 'x', texts: ['y'], task: 'sentiment' },
     ];
-    for (const args of cases) expect((await callTool(app, classifyTool, args)).error?.code, JSON.stringify(args)).toBe('INVALID_INPUT');
+    for (const args of cases)
+      expect((await callTool(app, classifyTool, args)).error?.code, JSON.stringify(args)).toBe(
+        'INVALID_INPUT',
+      );
   });
 
   it('refuses a batch over the size limit with INPUT_TOO_LARGE', async () => {
     const small = makeTestApp({ limits: { maxInputBytes: 1000 } });
     try {
-      const res = await callTool(small, classifyTool, { texts: ['a'.repeat(600), 'b'.repeat(600)], task: 'sentiment' });
+      const res = await callTool(small, classifyTool, {
+        texts: ['a'.repeat(600), 'b'.repeat(600)],
+        task: 'sentiment',
+      });
       expect(res.error?.code).toBe('INPUT_TOO_LARGE');
     } finally {
       await small.dispose();

@@ -31,7 +31,8 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 
 const LONG_TEXT = Array.from(
   { length: 120 },
-  (_, i) => `Sentence number ${i + 1} says the company reported ${i * 3} percent growth in the market this year. `,
+  (_, i) =>
+    `Sentence number ${i + 1} says the company reported ${i * 3} percent growth in the market this year. `,
 ).join('');
 
 describe('LlmEngine with a tiny generated model', () => {
@@ -80,18 +81,28 @@ describe('LlmEngine with a tiny generated model', () => {
   });
 
   it('constrains output to a JSON schema', async () => {
-    const res = await engine.complete('Answer:', { maxTokens: 20, jsonSchema: { enum: ['red', 'green', 'blue'] } });
+    const res = await engine.complete('Answer:', {
+      maxTokens: 20,
+      jsonSchema: { enum: ['red', 'green', 'blue'] },
+    });
     expect(['red', 'green', 'blue']).toContain(res.json);
   });
 
   it('serves concurrent requests from its sequence pool', async () => {
-    const results = await Promise.all([0, 1, 2, 3].map((i) => engine.complete(`Prompt ${i}`, { maxTokens: 5 })));
+    const results = await Promise.all(
+      [0, 1, 2, 3].map((i) => engine.complete(`Prompt ${i}`, { maxTokens: 5 })),
+    );
     for (const r of results) expect(r.generatedTokens).toBeGreaterThan(0);
   });
 
   it('chooses labels only from the given set, with normalized confidences', async () => {
     const labels = ['billing', 'bug report', 'feature request'];
-    for (const text of ['I was charged twice this month.', 'The app crashes when I click save.', 'Please add dark mode!', '']) {
+    for (const text of [
+      'I was charged twice this month.',
+      'The app crashes when I click save.',
+      'Please add dark mode!',
+      '',
+    ]) {
       const choice = await engine.chooseLabel(text || 'x', labels);
       expect(labels).toContain(choice.label);
       expect(choice.confidence).toBe(choice.scores[choice.label]);
@@ -154,6 +165,12 @@ describe('LlmEngine with a tiny generated model', () => {
     const pieces = await engine.chunkText(wall, { maxTokens: 100 });
     expect(pieces.length).toBeGreaterThan(5);
     expect(pieces.map((p) => p.text).join('')).toBe(wall);
+    // No spaces at all, and a script that falls back to byte tokens: still split within budget.
+    for (const dense of ['x'.repeat(3000), '漢字'.repeat(800)]) {
+      const parts = await engine.chunkText(dense, { maxTokens: 120 });
+      expect(parts.map((p) => p.text).join('')).toBe(dense);
+      for (const p of parts) expect(p.tokens).toBeLessThanOrEqual(120);
+    }
   });
 
   it('rejects a prompt longer than the context with INPUT_TOO_LARGE', async () => {

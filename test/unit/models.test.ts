@@ -48,9 +48,21 @@ describe('model listing', () => {
   beforeAll(() => {
     writeTinyGguf(path.join(dir, 'b-tiny-f32.gguf'));
     mkdirSync(path.join(dir, 'sub'));
-    writeTinyGguf(path.join(dir, 'sub', 'c-wide-f16.gguf'), { embd: 128, layers: 3, type: 'f16', contextLength: 4096, name: 'wide' });
-    writeFileSync(path.join(dir, 'ggml-base.en.bin'), buildWhisperHeader({ nAudioState: 512, nAudioLayer: 6, nVocab: 51864, ftype: 1 }));
-    writeFileSync(path.join(dir, 'a-broken.gguf'), Buffer.concat([Buffer.from('GGUF'), Buffer.alloc(20, 0xff)]));
+    writeTinyGguf(path.join(dir, 'sub', 'c-wide-f16.gguf'), {
+      embd: 128,
+      layers: 3,
+      type: 'f16',
+      contextLength: 4096,
+      name: 'wide',
+    });
+    writeFileSync(
+      path.join(dir, 'ggml-base.en.bin'),
+      buildWhisperHeader({ nAudioState: 512, nAudioLayer: 6, nVocab: 51864, ftype: 1 }),
+    );
+    writeFileSync(
+      path.join(dir, 'a-broken.gguf'),
+      Buffer.concat([Buffer.from('GGUF'), Buffer.alloc(20, 0xff)]),
+    );
     // A valid header whose metadata is cut off mid-way.
     writeFileSync(path.join(dir, 'd-cut.gguf'), buildTinyGguf().subarray(0, 600));
     writeFileSync(path.join(dir, 'notes.bin'), 'not a model');
@@ -60,16 +72,38 @@ describe('model listing', () => {
   it('reads architecture, parameters, quantization and context length from metadata', async () => {
     const list = await listModels(configFor(dir));
     const byName = Object.fromEntries(list.map((m) => [m.name, m]));
-    expect(Object.keys(byName).sort()).toEqual(['a-broken.gguf', 'b-tiny-f32.gguf', 'c-wide-f16.gguf', 'd-cut.gguf', 'ggml-base.en.bin']);
+    expect(Object.keys(byName).sort()).toEqual([
+      'a-broken.gguf',
+      'b-tiny-f32.gguf',
+      'c-wide-f16.gguf',
+      'd-cut.gguf',
+      'ggml-base.en.bin',
+    ]);
     const tiny = byName['b-tiny-f32.gguf']!;
-    expect(tiny).toMatchObject({ kind: 'llm', format: 'gguf', architecture: 'llama', quantization: 'F32', contextLength: 2048 });
+    expect(tiny).toMatchObject({
+      kind: 'llm',
+      format: 'gguf',
+      architecture: 'llama',
+      quantization: 'F32',
+      contextLength: 2048,
+    });
     // 2 layers of 4·64² attention + 3·64·128 feed-forward, 5 norms of 64, two 64×vocab matrices.
     const nVocab = (tiny.parameters! - (2 * (4 * 64 * 64 + 3 * 64 * 128) + 5 * 64)) / (2 * 64);
     expect(Number.isInteger(nVocab)).toBe(true);
     expect(nVocab).toBeGreaterThan(300);
     expect(tiny.bytes).toBeGreaterThan(tiny.parameters! * 4);
-    expect(byName['c-wide-f16.gguf']).toMatchObject({ kind: 'llm', quantization: 'F16', contextLength: 4096 });
-    expect(byName['ggml-base.en.bin']).toMatchObject({ kind: 'whisper', format: 'ggml', sizeLabel: 'base.en', quantization: 'F16', parameters: 74e6 });
+    expect(byName['c-wide-f16.gguf']).toMatchObject({
+      kind: 'llm',
+      quantization: 'F16',
+      contextLength: 4096,
+    });
+    expect(byName['ggml-base.en.bin']).toMatchObject({
+      kind: 'whisper',
+      format: 'ggml',
+      sizeLabel: 'base.en',
+      quantization: 'F16',
+      parameters: 74e6,
+    });
     expect(byName['a-broken.gguf']!.error).toMatch(/not a readable GGUF/);
     expect(byName['d-cut.gguf']!.error).toMatch(/not a readable GGUF/);
   });
@@ -79,23 +113,35 @@ describe('model listing', () => {
     expect(table.split('\n')[0]).toMatch(/^NAME\s+KIND\s+ARCH\s+PARAMS\s+QUANT\s+CONTEXT\s+SIZE$/);
     expect(table).toMatch(/b-tiny-f32\.gguf\s+llm\s+llama/);
     expect(table).toMatch(/! a-broken\.gguf: /);
-    expect(formatModelTable([], ['/x/models'])).toMatch(/No model files found[\s\S]*\/x\/models[\s\S]*models pull/);
+    expect(formatModelTable([], ['/x/models'])).toMatch(
+      /No model files found[\s\S]*\/x\/models[\s\S]*models pull/,
+    );
   });
 
   it('parses whisper hparams and rejects other .bin files', () => {
-    expect(parseWhisperHeader(buildWhisperHeader({ nAudioState: 384, nAudioLayer: 4 }))).toMatchObject({ nAudioState: 384, nAudioLayer: 4, nVocab: 51864 });
-    expect(parseWhisperHeader(Buffer.from('not a model at all, definitely not one, no sir....'))).toBeUndefined();
+    expect(parseWhisperHeader(buildWhisperHeader({ nAudioState: 384, nAudioLayer: 4 }))).toMatchObject({
+      nAudioState: 384,
+      nAudioLayer: 4,
+      nVocab: 51864,
+    });
+    expect(
+      parseWhisperHeader(Buffer.from('not a model at all, definitely not one, no sir....')),
+    ).toBeUndefined();
   });
 
   it('resolves the LLM model: configured name, configured path, or the first generative GGUF', async () => {
     expect((await resolveLlmModelPath(configFor(dir))).path).toBe(path.join(dir, 'b-tiny-f32.gguf'));
-    expect((await resolveLlmModelPath(configFor(dir, { llm: { path: 'sub/c-wide-f16.gguf' } }), dir)).path).toBe(path.join(dir, 'sub', 'c-wide-f16.gguf'));
+    expect(
+      (await resolveLlmModelPath(configFor(dir, { llm: { path: 'sub/c-wide-f16.gguf' } }), dir)).path,
+    ).toBe(path.join(dir, 'sub', 'c-wide-f16.gguf'));
     const missing = await resolveLlmModelPath(configFor(dir, { llm: { path: 'nope.gguf' } }), dir);
     expect(missing.path).toBeUndefined();
     expect(missing.reason).toMatch(/nope\.gguf/);
     const extra = tempDir('prechew-models-extra-');
     writeTinyGguf(path.join(extra, 'only.gguf'));
-    expect((await resolveLlmModelPath(configFor(tempDir('prechew-empty-'), { paths: [extra] }))).path).toBe(path.join(extra, 'only.gguf'));
+    expect((await resolveLlmModelPath(configFor(tempDir('prechew-empty-'), { paths: [extra] }))).path).toBe(
+      path.join(extra, 'only.gguf'),
+    );
     expect((await resolveLlmModelPath(configFor(tempDir('prechew-empty-')))).path).toBeUndefined();
   });
 
@@ -103,7 +149,10 @@ describe('model listing', () => {
     const io = capture();
     expect(await modelsCommand(['--json'], configFor(dir), io)).toBe(0);
     const cli = JSON.parse(io.stdout) as { models: Array<{ name: string }> };
-    const resource = JSON.parse(await modelsResourceText(configFor(dir))) as { models: Array<{ name: string }>; searchPaths: string[] };
+    const resource = JSON.parse(await modelsResourceText(configFor(dir))) as {
+      models: Array<{ name: string }>;
+      searchPaths: string[];
+    };
     expect(resource.models.map((m) => m.name)).toEqual(cli.models.map((m) => m.name));
     expect(resource.searchPaths[0]).toBe(dir);
     const table = capture();
@@ -143,7 +192,10 @@ describe('models pull', () => {
       const range = /bytes=(\d+)-/.exec(req.headers.range ?? '');
       if (range && !url.includes('norange')) {
         const start = Number(range[1]);
-        res.writeHead(206, { 'content-length': payload.length - start, 'content-range': `bytes ${start}-${payload.length - 1}/${payload.length}` });
+        res.writeHead(206, {
+          'content-length': payload.length - start,
+          'content-range': `bytes ${start}-${payload.length - 1}/${payload.length}`,
+        });
         res.end(payload.subarray(start));
         return;
       }
@@ -157,11 +209,18 @@ describe('models pull', () => {
   });
 
   it('maps hf: references to Hugging Face URLs and validates sources', () => {
-    expect(resolvePullSource('hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf')).toEqual({
-      url: 'https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct-GGUF/resolve/main/qwen2.5-0.5b-instruct-q4_k_m.gguf',
-      fileName: 'qwen2.5-0.5b-instruct-q4_k_m.gguf',
-    });
-    for (const bad of ['hf:owner/file.gguf', 'ftp://x/y.gguf', 'not a url', 'https://example.com/model.exe']) {
+    expect(resolvePullSource('hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf')).toEqual(
+      {
+        url: 'https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct-GGUF/resolve/main/qwen2.5-0.5b-instruct-q4_k_m.gguf',
+        fileName: 'qwen2.5-0.5b-instruct-q4_k_m.gguf',
+      },
+    );
+    for (const bad of [
+      'hf:owner/file.gguf',
+      'ftp://x/y.gguf',
+      'not a url',
+      'https://example.com/model.exe',
+    ]) {
       expect(() => resolvePullSource(bad)).toThrow(PrechewError);
     }
   });
@@ -170,7 +229,12 @@ describe('models pull', () => {
     const dir = tempDir('prechew-pull-');
     const seen: number[] = [];
     const res = await pullModel(`${base}/m/full.gguf`, { dir, onProgress: (p) => seen.push(p.received) });
-    expect(res).toMatchObject({ path: path.join(dir, 'full.gguf'), bytes: payload.length, resumedFrom: 0, alreadyPresent: false });
+    expect(res).toMatchObject({
+      path: path.join(dir, 'full.gguf'),
+      bytes: payload.length,
+      resumedFrom: 0,
+      alreadyPresent: false,
+    });
     expect(readFileSync(res.path).equals(payload)).toBe(true);
     expect(seen.at(-1)).toBe(payload.length);
     expect(existsSync(res.path + '.part')).toBe(false);
@@ -198,7 +262,9 @@ describe('models pull', () => {
 
   it('keeps an interrupted download as .part and says to run again', async () => {
     const dir = tempDir('prechew-pull-');
-    await expect(pullModel(`${base}/m/cut.gguf`, { dir })).rejects.toMatchObject({ code: expect.stringMatching(/PROVIDER_ERROR|CORRUPT_FILE/) });
+    await expect(pullModel(`${base}/m/cut.gguf`, { dir })).rejects.toMatchObject({
+      code: expect.stringMatching(/PROVIDER_ERROR|CORRUPT_FILE/),
+    });
     expect(existsSync(path.join(dir, 'cut.gguf'))).toBe(false);
     expect(existsSync(path.join(dir, 'cut.gguf.part'))).toBe(true);
   });
@@ -208,7 +274,10 @@ describe('models pull', () => {
     await expect(pullModel(`${base}/m/page.gguf`, { dir })).rejects.toMatchObject({ code: 'MODEL_INVALID' });
     expect(existsSync(path.join(dir, 'page.gguf'))).toBe(false);
     expect(existsSync(path.join(dir, 'page.gguf.part'))).toBe(false);
-    await expect(pullModel(`${base}/m/missing.gguf`, { dir })).rejects.toMatchObject({ code: 'PROVIDER_ERROR', message: expect.stringContaining('404') });
+    await expect(pullModel(`${base}/m/missing.gguf`, { dir })).rejects.toMatchObject({
+      code: 'PROVIDER_ERROR',
+      message: expect.stringContaining('404'),
+    });
   });
 
   it('fails fast with a clear error when the host is unreachable', async () => {
@@ -218,7 +287,11 @@ describe('models pull', () => {
     const port = (probe.address() as AddressInfo).port;
     await new Promise((r) => probe.close(r));
     const io = capture();
-    const code = await modelsCommand(['pull', `http://127.0.0.1:${port}/x/model.gguf`, '--dir', tempDir('prechew-pull-')], configFor(tempDir('prechew-cfg-')), io);
+    const code = await modelsCommand(
+      ['pull', `http://127.0.0.1:${port}/x/model.gguf`, '--dir', tempDir('prechew-pull-')],
+      configFor(tempDir('prechew-cfg-')),
+      io,
+    );
     expect(code).toBe(1);
     expect(io.stderr).toMatch(/\[PROVIDER_ERROR\] Cannot download from 127\.0\.0\.1:\d+: connection refused/);
     expect(io.stderr).not.toMatch(/\n\s+at /);

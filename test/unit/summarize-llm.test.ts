@@ -21,7 +21,8 @@ const ARTICLE =
 
 const LONG = Array.from(
   { length: 90 },
-  (_, i) => `In week ${i + 1}, the company shipped ${100 + i} orders to customers in ${['Berlin', 'Paris', 'Tokyo'][i % 3]} and reported steady growth. `,
+  (_, i) =>
+    `In week ${i + 1}, the company shipped ${100 + i} orders to customers in ${['Berlin', 'Paris', 'Tokyo'][i % 3]} and reported steady growth. `,
 ).join('');
 
 function llmApp(modelsDir: string, extra: Record<string, unknown> = {}): App {
@@ -47,18 +48,33 @@ describe('summarize with the llm engine', () => {
     const res = await callTool(app, summarizeTool, { text: ARTICLE, maxOutputTokens: 24 });
     expect(res.isError).toBe(false);
     const out = res.structured!;
-    expect(out).toMatchObject({ engine: 'llm', model: 'tiny.gguf', chunks: 1, reduceLevels: 0, cached: false, style: 'paragraph' });
+    expect(out).toMatchObject({
+      engine: 'llm',
+      model: 'tiny.gguf',
+      chunks: 1,
+      reduceLevels: 0,
+      cached: false,
+      style: 'paragraph',
+    });
     expect(out.generatedTokens as number).toBeGreaterThan(0);
     expect(out.generatedTokens as number).toBeLessThanOrEqual(24);
     expect(out.tokensIn as number).toBeGreaterThan(50);
-    expect(out.compressionRatio).toBeCloseTo((out.tokensIn as number) / Math.max(1, out.tokensOut as number), 1);
+    expect(out.compressionRatio).toBeCloseTo(
+      (out.tokensIn as number) / Math.max(1, out.tokensOut as number),
+      1,
+    );
     expect(res.text).toContain('llm (tiny.gguf)');
     expect(out.sentences).toBeUndefined();
   });
 
   it('map-reduces a long text over several chunks with progress per chunk, then caches', async () => {
     const events: ProgressUpdate[] = [];
-    const res = await callTool(app, summarizeTool, { text: LONG, engine: 'llm', maxOutputTokens: 20, style: 'bullets', focus: 'Berlin orders' }, { onProgress: (u) => events.push(u) });
+    const res = await callTool(
+      app,
+      summarizeTool,
+      { text: LONG, engine: 'llm', maxOutputTokens: 20, style: 'bullets', focus: 'Berlin orders' },
+      { onProgress: (u) => events.push(u) },
+    );
     expect(res.isError).toBe(false);
     const out = res.structured!;
     const chunks = out.chunks as number;
@@ -71,13 +87,28 @@ describe('summarize with the llm engine', () => {
     expect(last.progress).toBe(last.total);
     expect(out.generatedTokens as number).toBeGreaterThan(chunks);
 
-    const again = await callTool(app, summarizeTool, { text: LONG, engine: 'llm', maxOutputTokens: 20, style: 'bullets', focus: 'Berlin orders' });
+    const again = await callTool(app, summarizeTool, {
+      text: LONG,
+      engine: 'llm',
+      maxOutputTokens: 20,
+      style: 'bullets',
+      focus: 'Berlin orders',
+    });
     expect(again.structured).toMatchObject({ cached: true, summary: out.summary, chunks });
   });
 
   it('reuses cached chunk units when only the final options change', async () => {
-    const first = await callTool(app, summarizeTool, { text: LONG + ' Extra.', engine: 'llm', maxOutputTokens: 20 });
-    const second = await callTool(app, summarizeTool, { text: LONG + ' Extra.', engine: 'llm', maxOutputTokens: 20, length: { sentences: 2 } });
+    const first = await callTool(app, summarizeTool, {
+      text: LONG + ' Extra.',
+      engine: 'llm',
+      maxOutputTokens: 20,
+    });
+    const second = await callTool(app, summarizeTool, {
+      text: LONG + ' Extra.',
+      engine: 'llm',
+      maxOutputTokens: 20,
+      length: { sentences: 2 },
+    });
     expect(first.isError).toBe(false);
     expect(second.structured!.cached).toBe(false);
     // Only the final call generated: the map step came from the unit cache.
@@ -103,7 +134,10 @@ describe('summarize with the llm engine', () => {
   });
 
   it('refuses input over the size limit with INPUT_TOO_LARGE', async () => {
-    const small = makeTestApp({ limits: { maxInputBytes: 1000 }, models: { dir: modelsDir, llm: { gpu: false, threads: 1 } } });
+    const small = makeTestApp({
+      limits: { maxInputBytes: 1000 },
+      models: { dir: modelsDir, llm: { gpu: false, threads: 1 } },
+    });
     try {
       const a = await callTool(small, summarizeTool, { text: 'x'.repeat(1001) });
       expect(a.error?.code).toBe('INPUT_TOO_LARGE');
@@ -116,7 +150,9 @@ describe('summarize with the llm engine', () => {
 
   it('rejects empty input and mixed inputs', async () => {
     expect((await callTool(app, summarizeTool, { text: '   ' })).error?.code).toBe('INVALID_INPUT');
-    expect((await callTool(app, summarizeTool, { text: 'a', texts: ['b'] })).error?.code).toBe('INVALID_INPUT');
+    expect((await callTool(app, summarizeTool, { text: 'a', texts: ['b'] })).error?.code).toBe(
+      'INVALID_INPUT',
+    );
   });
 });
 
@@ -145,10 +181,22 @@ describe('summarize without a usable model', () => {
   it('maps extractive offsets back to each of several texts', async () => {
     const app = makeTestApp({ models: { dir: tempDir('prechew-no-models-'), llm: { gpu: false } } });
     try {
-      const texts = [ARTICLE, 'A second report said the bridges were built in 1962. Engineers inspected all 14 of them in 2023.'];
-      const res = await callTool(app, summarizeTool, { texts, engine: 'extractive', length: { sentences: 4 } });
+      const texts = [
+        ARTICLE,
+        'A second report said the bridges were built in 1962. Engineers inspected all 14 of them in 2023.',
+      ];
+      const res = await callTool(app, summarizeTool, {
+        texts,
+        engine: 'extractive',
+        length: { sentences: 4 },
+      });
       expect(res.isError).toBe(false);
-      const sentences = res.structured!.sentences as Array<{ text: string; start: number; end: number; textIndex: number }>;
+      const sentences = res.structured!.sentences as Array<{
+        text: string;
+        start: number;
+        end: number;
+        textIndex: number;
+      }>;
       for (const s of sentences) expect(texts[s.textIndex]!.slice(s.start, s.end)).toBe(s.text);
     } finally {
       await app.dispose();
