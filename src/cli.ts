@@ -161,6 +161,8 @@ async function commandRun(p: Parsed): Promise<number> {
     extraRoots.push(path.dirname(abs));
   }
   if (typeof p.values.cursor === 'string') args.cursor = p.values.cursor;
+  // A shell user may read what their own shell can name below the working directory.
+  extraRoots.push(process.cwd());
   const config = load(p.values, extraRoots);
   const app = createApp(config);
   const controller = new AbortController();
