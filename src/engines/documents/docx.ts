@@ -1,5 +1,6 @@
 /** DOCX via mammoth (semantic HTML: headings, lists, tables, links) and then our Turndown service. */
 import mammoth from 'mammoth';
+import { parseHTML } from 'linkedom';
 import { PrechewError } from '../../errors.js';
 import { htmlToMarkdown } from './html.js';
 import { findFirst, parseXml, textOf } from './xml.js';
@@ -13,6 +14,69 @@ export function coreTitle(zip: SafeZip): string | undefined {
   const el = findFirst(parseXml(core), 'title');
   const title = el ? textOf(el).trim() : '';
   return title || undefined;
+}
+
+const REF_OPEN = '\uE000';
+const REF_CLOSE = '\uE001';
+
+interface FnNode {
+  nodeName: string;
+  parentNode: FnNode | null;
+  textContent: string | null;
+  innerHTML: string;
+  children: ArrayLike<FnNode>;
+  getAttribute(name: string): string | null;
+  remove(): void;
+  replaceWith(node: unknown): void;
+  before(node: unknown): void;
+}
+
+/**
+ * mammoth renders footnotes/endnotes as links to anchors ("[1]" → "#footnote-1") plus "↑"
+ * back-links; anchors mean nothing in Markdown, so they become GFM footnotes: "[^1]" in the text
+ * and "[^1]: …" paragraphs at the end. Markers are placeholders here (Turndown would escape the
+ * brackets) and are restored by restoreNoteRefs.
+ */
+export function docxNotesToFootnotes(html: string): string {
+  if (!/href="#(?:foot|end)note-/.test(html)) return html;
+  const { document } = parseHTML(`<!doctype html><html><body>${html}</body></html>`);
+  const doc = document as unknown as {
+    body: FnNode;
+    querySelectorAll(sel: string): ArrayLike<FnNode>;
+    getElementById(id: string): FnNode | null;
+    createTextNode(text: string): unknown;
+    createElement(tag: string): FnNode;
+  };
+  const labels = new Map<string, string>();
+  const used = new Set<string>();
+  for (const a of Array.from(doc.querySelectorAll('a[href^="#footnote-"], a[href^="#endnote-"]'))) {
+    const id = (a.getAttribute('href') ?? '').slice(1);
+    if (/-ref-/.test(id)) {
+      a.remove();
+      continue;
+    }
+    let label = (a.textContent ?? '').replace(/[^\p{L}\p{N}]/gu, '') || id;
+    if (used.has(label) && !labels.has(id)) label = `${id.startsWith('endnote') ? 'e' : 'f'}${label}`;
+    used.add(label);
+    labels.set(id, label);
+    const target = a.parentNode?.nodeName === 'SUP' ? a.parentNode : a;
+    target.replaceWith(doc.createTextNode(`${REF_OPEN}${label}${REF_CLOSE}`));
+  }
+  for (const [id, label] of labels) {
+    const li = doc.getElementById(id);
+    if (!li || li.nodeName !== 'LI') continue;
+    const list = li.parentNode;
+    const p = doc.createElement('p');
+    p.innerHTML = `${REF_OPEN}${label}${REF_CLOSE}: ${li.innerHTML.replace(/<\/?p\b[^>]*>/g, ' ').trim()}`;
+    (list ?? li).before(p);
+    li.remove();
+    if (list && list.children.length === 0) list.remove();
+  }
+  return doc.body.innerHTML;
+}
+
+export function restoreNoteRefs(markdown: string): string {
+  return markdown.replace(new RegExp(`${REF_OPEN}([^${REF_CLOSE}]*)${REF_CLOSE}`, 'g'), '[^$1]');
 }
 
 export async function convertDocx(bytes: Buffer, zip: SafeZip, name: string): Promise<FormatResult> {
@@ -39,7 +103,7 @@ export async function convertDocx(bytes: Buffer, zip: SafeZip, name: string): Pr
     warnings.push(
       `mammoth reported ${unknownStyles} formatting warning(s) (usually unknown styles, mapped to plain paragraphs).`,
     );
-  const markdown = htmlToMarkdown(result.value);
+  const markdown = restoreNoteRefs(htmlToMarkdown(docxNotesToFootnotes(result.value)));
   const heading = /^#{1,2}\s+(.+)$/m.exec(markdown);
   return { markdown, title: coreTitle(zip) ?? heading?.[1]?.trim(), engine: 'mammoth+turndown', warnings };
 }

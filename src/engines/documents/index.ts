@@ -31,7 +31,7 @@ export { findPdftotext, AUTO_PDFTOTEXT_PAGES } from './pdf.js';
 export { parsePageRanges } from './pages.js';
 
 /** Bump when any converter's output changes, so cached conversions are recomputed. */
-export const ENGINE_VERSION = 'documents-1';
+export const ENGINE_VERSION = 'documents-2';
 
 const BINARY_FORMATS = new Set<DocumentFormat>(['pdf', 'docx', 'pptx', 'xlsx', 'odt', 'epub']);
 
@@ -174,6 +174,10 @@ export async function convert(input: ConvertInput, options: ConvertOptions): Pro
     if (options.pages && result.pages === undefined)
       result.warnings.push(
         `Page selection applies to PDF and PPTX only; the whole ${format.toUpperCase()} was converted.`,
+      );
+    if (!markdown.trim())
+      result.warnings.push(
+        `No text was found in ${name}: the document is empty or holds only images (which need OCR).`,
       );
     const out: ConvertResult = { markdown, metadata, warnings: result.warnings };
     if (result.title) out.title = result.title;

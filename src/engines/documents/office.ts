@@ -330,8 +330,43 @@ function odfTableRows(table: XmlElement): string[][] {
   return rows;
 }
 
-function odfBlocks(container: XmlElement, out: string[], depth = 0): void {
+/** Paragraph style names resolved through their parents to what matters here. */
+class OdfStyles {
+  private readonly parent = new Map<string, string>();
+  constructor(...docs: Array<XmlElement | undefined>) {
+    for (const doc of docs) {
+      if (!doc) continue;
+      for (const st of findAll(doc, 'style')) {
+        const name = attr(st, 'name');
+        const parent = attr(st, 'parent-style-name');
+        if (name && parent && !this.parent.has(name)) this.parent.set(name, parent);
+      }
+    }
+  }
+  kind(name: string | undefined): 'code' | 'title' | undefined {
+    for (let n = name, depth = 0; n && depth < 10; n = this.parent.get(n), depth++) {
+      const plain = n.replace(/_20_/g, ' ');
+      if (
+        /preformatted|code ?block|source ?code|literal ?block|verbatim|^(rststyle-)?codeblock$/i.test(plain)
+      )
+        return 'code';
+      if (/^(rststyle-)?title$/i.test(plain)) return 'title';
+    }
+    return undefined;
+  }
+}
+
+function odfBlocks(
+  container: XmlElement,
+  out: string[],
+  depth = 0,
+  styles: OdfStyles = new OdfStyles(),
+  inToc = false,
+): void {
+  let lastWasCode = false;
   for (const el of childElements(container)) {
+    if (el.local !== 'p') lastWasCode = false;
+    else if (styles.kind(attr(el, 'style-name')) !== 'code') lastWasCode = false;
     switch (el.local) {
       case 'h': {
         const level = Math.min(6, Math.max(1, Number(attr(el, 'outline-level') ?? 1) || 1));
@@ -340,8 +375,23 @@ function odfBlocks(container: XmlElement, out: string[], depth = 0): void {
         break;
       }
       case 'p': {
-        const text = odfInline(el).trim();
-        if (text) out.push(text);
+        const kind = styles.kind(attr(el, 'style-name'));
+        if (kind === 'code') {
+          // Preformatted text keeps its line breaks and indentation.
+          const code = odfInline(el).replace(/\s+$/, '');
+          if (!code.trim()) break;
+          const last = out[out.length - 1];
+          // Consecutive code paragraphs (one per line in LibreOffice) form one block.
+          if (last !== undefined && last.startsWith('```\n') && lastWasCode)
+            out[out.length - 1] = `${last.slice(0, -4)}\n${code}\n\`\`\``;
+          else out.push(`\`\`\`\n${code}\n\`\`\``);
+          lastWasCode = true;
+          continue;
+        }
+        let text = odfInline(el).trim();
+        // Table-of-contents entries carry a tab and a (often placeholder) page number.
+        if (inToc) text = text.replace(/\t\S*$/, '').trim();
+        if (text) out.push(kind === 'title' ? `# ${text}` : text);
         break;
       }
       case 'list': {
@@ -352,7 +402,7 @@ function odfBlocks(container: XmlElement, out: string[], depth = 0): void {
           for (const part of childElements(item)) {
             if (part.local === 'list') {
               const nested: string[] = [];
-              odfBlocks({ ...item, children: [part] }, nested, depth + 1);
+              odfBlocks({ ...item, children: [part] }, nested, depth + 1, styles, inToc);
               items.push(...nested);
             } else {
               const text = odfInline(part).trim();
@@ -370,8 +420,10 @@ function odfBlocks(container: XmlElement, out: string[], depth = 0): void {
       }
       case 'section':
       case 'index-body':
+        odfBlocks(el, out, depth, styles, inToc);
+        break;
       case 'table-of-content':
-        odfBlocks(el, out, depth);
+        odfBlocks(el, out, depth, styles, true);
         break;
       default:
         break;
@@ -382,10 +434,13 @@ function odfBlocks(container: XmlElement, out: string[], depth = 0): void {
 export function convertOdt(zip: SafeZip, name: string): FormatResult {
   const content = zip.readText('content.xml');
   if (!content) throw missingPart(name, 'OpenDocument', 'content.xml');
-  const body = findFirst(parseXml(content), 'body');
+  const contentDoc = parseXml(content);
+  const body = findFirst(contentDoc, 'body');
   const text = body ? (findFirst(body, 'text') ?? body) : undefined;
   const blocks: string[] = [];
-  if (text) odfBlocks(text, blocks);
+  const stylesXml = zip.readText('styles.xml');
+  const styles = new OdfStyles(contentDoc, stylesXml ? parseXml(stylesXml) : undefined);
+  if (text) odfBlocks(text, blocks, 0, styles);
   // Nested lists produce their own joined block; keep list items of one list together.
   const markdown = tidyMarkdown(blocks.join('\n\n').replace(/\n\n(\s+- )/g, '\n$1'));
   const meta = zip.readText('meta.xml');

@@ -193,7 +193,51 @@ export class SafeZip {
   }
 }
 
-/** Decode bytes as text, honouring a UTF-8 or UTF-16 byte-order mark. */
+/** The charset a document declares in its first bytes (HTML meta, XML declaration), if any. */
+function declaredCharset(data: Uint8Array): string | undefined {
+  const head = Buffer.from(data.subarray(0, 4096)).toString('latin1');
+  const m =
+    /<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)/i.exec(head) ??
+    /^\s*<\?xml[^>]*\bencoding\s*=\s*["']([\w:.-]+)["']/i.exec(head);
+  return m?.[1]?.toLowerCase();
+}
+
+// Windows-1252 bytes 0x80–0x9F (undefined ones map to themselves, as in the WHATWG table).
+const CP1252_HIGH =
+  '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f' +
+  '\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+
+/**
+ * Windows-1252, done by hand: Node 20's TextDecoder decodes "windows-1252" (and the labels that
+ * alias it, such as "iso-8859-1") as plain Latin-1, leaving C1 control characters where € – ’ …
+ * should be.
+ */
+function decodeWindows1252(data: Uint8Array): string {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+    .toString('latin1')
+    .replace(/[\u0080-\u009f]/g, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80]!);
+}
+
+const WINDOWS_1252_LABELS =
+  /^(windows-1252|cp1252|x-cp1252|iso-8859-1|iso8859-1|iso_8859-1|latin1|l1|ascii|us-ascii|iso-ir-100|ibm819|cp819|csisolatin1)$/;
+
+/** Decode with a named charset; undefined when the runtime does not know the label. */
+function decodeAs(label: string, data: Uint8Array): string | undefined {
+  if (WINDOWS_1252_LABELS.test(label)) return decodeWindows1252(data);
+  let decoder: { decode(input: Uint8Array): string };
+  try {
+    decoder = new TextDecoder(label);
+  } catch {
+    return undefined;
+  }
+  return decoder.decode(data);
+}
+
+/**
+ * Decode bytes as text: a UTF-8 or UTF-16 byte-order mark wins; valid UTF-8 is UTF-8; otherwise
+ * the charset the document declares (HTML meta / XML declaration), and for undeclared legacy
+ * files Windows-1252 (a superset of Latin-1) instead of a text full of U+FFFD.
+ */
 export function decodeText(data: Uint8Array): string {
   if (data.length >= 2 && data[0] === 0xff && data[1] === 0xfe)
     return new TextDecoder('utf-16le').decode(data.subarray(2));
@@ -201,7 +245,23 @@ export function decodeText(data: Uint8Array): string {
     return new TextDecoder('utf-16be').decode(data.subarray(2));
   if (data.length >= 3 && data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf)
     return new TextDecoder('utf-8').decode(data.subarray(3));
-  return new TextDecoder('utf-8').decode(data);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(data);
+  } catch {
+    // not valid UTF-8: look further
+  }
+  const declared = declaredCharset(data);
+  const utf8 = new TextDecoder('utf-8').decode(data);
+  if (declared && !/^utf-?8$/.test(declared)) {
+    const decoded = decodeAs(declared, data);
+    if (decoded !== undefined) return decoded;
+  }
+  // Mostly-valid UTF-8 with a few stray bytes stays UTF-8; a file whose non-ASCII bytes mostly
+  // fail as UTF-8 is a legacy 8-bit encoding.
+  const bad = (utf8.match(/\uFFFD/g) ?? []).length;
+  const good = (utf8.match(/[^\p{ASCII}\uFFFD]/gu) ?? []).length;
+  if (declared && /^utf-?8$/.test(declared) && good > 0) return utf8;
+  return bad > good ? decodeWindows1252(data) : utf8;
 }
 
 export function openZip(bytes: Uint8Array, fileName: string, limits: ZipLimits): SafeZip {
