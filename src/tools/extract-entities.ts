@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { ENTITY_TYPES, extractEntities, type Entity, type EntityType } from '../text/entities.js';
+import { ENTITY_TYPES, extractEntities, type EntitiesResult, type Entity, type EntityType, type ExtractOptions } from '../text/entities.js';
+import { mergeEntityUnits, sliceAtParagraphs, type EntitiesUnitInput, type EntitiesUnitOutput } from '../text/entities-units.js';
+import { defaultWorkerCount, runOnWorkers, workerThreadsAvailable } from '../jobs/worker-pool.js';
 import { countWords } from '../text/words.js';
 import { defineTool } from './types.js';
 import { readTextSource, textOrPathShape } from './inputs.js';
@@ -32,6 +34,7 @@ const outputSchema = z.object({
   source: z.string(),
   words: z.number().int(),
   total: z.number().int().describe('number of distinct entities (or mentions when merge=false)'),
+  units: z.number().int().describe('units of work the text was split into (large texts run in parallel on worker threads)'),
   counts: z.record(z.string(), z.number().int()),
   entities: z.record(z.string(), z.array(entitySchema)).describe('entities grouped by type'),
 });
@@ -51,6 +54,17 @@ function render(out: Output): string {
   return lines.join('\n');
 }
 
+/** Above this size the text is split into units extracted on worker threads, one per core. */
+export const PARALLEL_ENTITIES_CHARS = 200_000;
+
+async function extractInUnits(text: string, options: ExtractOptions, signal: AbortSignal): Promise<EntitiesResult & { units: number }> {
+  const workers = defaultWorkerCount();
+  if (text.length < PARALLEL_ENTITIES_CHARS || workers < 2 || !workerThreadsAvailable()) return { ...extractEntities(text, options), units: 1 };
+  const units: EntitiesUnitInput[] = sliceAtParagraphs(text, workers).map((s) => ({ text: s.text, offset: s.offset, options }));
+  const parts = await runOnWorkers<EntitiesUnitInput, EntitiesUnitOutput>(new URL('../text/entities-units.js', import.meta.url), 'extractEntitiesUnit', units, { workers, signal });
+  return { ...mergeEntityUnits(parts, options.merge !== false, options.types), units: units.length };
+}
+
 export const extractEntitiesTool = defineTool({
   name: 'extract-entities',
   title: 'Extract entities',
@@ -67,18 +81,19 @@ export const extractEntitiesTool = defineTool({
   async handler(input, ctx) {
     const source = await readTextSource(input, ctx);
     ctx.progress({ progress: 0, total: 1, message: 'extracting entities' });
-    const result = extractEntities(source.text, {
+    const options: ExtractOptions = {
       ...(input.types ? { types: input.types as EntityType[] } : {}),
       merge: input.merge,
       ...(input.referenceDate ? { referenceDate: input.referenceDate } : {}),
       ...(input.country ? { defaultCountry: input.country.toUpperCase() } : {}),
-    });
+    };
+    const result = await extractInUnits(source.text, options, ctx.signal);
     ctx.progress({ progress: 1, total: 1, message: 'done' });
     const entities: Record<string, Entity[]> = {};
     for (const [type, list] of Object.entries(result.entities)) if (list && list.length) entities[type] = list;
     const counts: Record<string, number> = {};
     for (const [type, n] of Object.entries(result.counts)) if (n) counts[type] = n;
-    return { source: source.name, words: countWords(source.text), total: result.total, counts, entities };
+    return { source: source.name, words: countWords(source.text), total: result.total, units: result.units, counts, entities };
   },
   render,
 });

@@ -46,6 +46,23 @@ describe('prechew CLI', () => {
     expect(out.entities.url?.[0]?.value).toMatch(/^https:\/\/example\.org\/about/);
   });
 
+  it('extracts entities from a large text in parallel units with the same result as one pass', async () => {
+    const { extractEntities } = await import('../../src/text/entities.js');
+    const paragraphs = Array.from({ length: 2400 }, (_, i) => `Report ${i}: contact desk${i % 97}@example.org or +1 212 555 ${String(1000 + (i % 400)).padStart(4, '0')} before May ${(i % 28) + 1}, 2025; budget $${i % 50},000 (${i % 30}% over).`);
+    const text = paragraphs.join('\n\n');
+    const dir = tempDir();
+    const file = path.join(dir, 'big.txt');
+    writeFileSync(file, text);
+    const r = await runCli(['run', 'extract-entities', '--path', file, '--json', '--arg', 'types=["email","phone","date","money","percent"]']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { units: number; entities: Record<string, Array<{ value: string; count: number; occurrences: unknown[] }>> };
+    expect(out.units).toBeGreaterThan(1);
+    const whole = extractEntities(text, { types: ['email', 'phone', 'date', 'money', 'percent'] });
+    for (const type of ['email', 'phone', 'date', 'money', 'percent'] as const) {
+      expect(out.entities[type]?.map((e) => [e.value, e.count, e.occurrences])).toEqual(whole.entities[type]?.map((e) => [e.value, e.count, e.occurrences]));
+    }
+  });
+
   it('exits non-zero with a one-line reason on errors', async () => {
     const unknown = await runCli(['run', 'nope']);
     expect(unknown.code).toBe(2);
