@@ -129,6 +129,8 @@ async function directPhase(
   const chatWrapper = resolveChatWrapper(model);
   const call = async (text: string, max: number): Promise<Run> => {
     const t0 = performance.now();
+    // Start each call from an empty sequence, as the engine does, so no context shift is measured.
+    await seq.clearHistory();
     const chat = new LlamaChat({ contextSequence: seq, chatWrapper, autoDisposeSequence: false });
     const m = summaryMessages(text, { style: 'paragraph', targetSentences: 5 });
     let tokens = 0;

@@ -4,7 +4,7 @@
  * ROUGE-1/2/L F1 of the extractive engine against lead-3 on fixtures/summaries (3 sentences each,
  * and at lead-3's token count). Prints nothing, asserts nothing: the caller prints the figures.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { countTokens } from '../src/engines/tokenizer.js';
 import { summarizeExtractive } from '../src/text/extractive-summary.js';
 import { lead3, rouge, type RougeResult } from '../src/text/rouge.js';
@@ -18,7 +18,7 @@ interface Doc {
 
 function loadSet(): Doc[] {
   return JSON.parse(
-    readFileSync(new URL('../fixtures/summaries/set.json', import.meta.url), 'utf8'),
+    readFileSync(fixturePath('summaries/set.json'), 'utf8'),
   ) as Doc[];
 }
 
@@ -98,4 +98,13 @@ export async function benchSummarize(): Promise<Record<string, number | string>>
     'ROUGE-2 F1 extractive (lead-3 token budget)': budget.r2,
     'ROUGE-L F1 extractive (lead-3 token budget)': budget.rl,
   };
+}
+
+/** fixtures/ from bench/ (sources) or dist/bench/ (compiled). */
+function fixturePath(rel: string): URL {
+  for (const up of ['../fixtures/', '../../fixtures/']) {
+    const url = new URL(up + rel, import.meta.url);
+    if (existsSync(url)) return url;
+  }
+  throw new Error(`fixtures/${rel} not found`);
 }

@@ -1,6 +1,7 @@
 /**
  * The one pricing table: USD per million input and output tokens for current Claude and GPT
- * models, as published on the providers' pricing pages on PRICING_DATE. Prices change: override
+ * models, as listed by the providers on PRICING_DATE (entered without network access while
+ * building; check them against the providers' pricing pages). Prices change: override
  * or add models with config `cloud.pricing` (model → { input, output }); reports print the date.
  * Batch, cached-input and long-context surcharges are not modelled.
  */
