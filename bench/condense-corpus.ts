@@ -25,17 +25,6 @@ export interface CondenseCorpus {
   facts: PlantedFact[];
 }
 
-/** mulberry32: small deterministic PRNG. */
-export function makeRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FIRST = [
   'Amara',
@@ -662,6 +651,8 @@ export function buildPrivacyCorpus(options: { seed?: number; records?: number } 
 import { countTokens } from '../src/engines/tokenizer.js';
 import { rankingTerms } from '../src/text/condense.js';
 import { splitChunks } from '../src/text/split.js';
+import { mulberry32 as makeRandom } from '../test/helpers/random.js';
+export { makeRandom };
 
 export const BASELINE_CHUNK_CHARS = 800;
 

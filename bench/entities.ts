@@ -13,6 +13,7 @@ import { invokeTool } from '../src/tools/invoke.js';
 import { extractEntitiesTool } from '../src/tools/extract-entities.js';
 import nlp from 'compromise';
 import { extractEntities } from '../src/text/entities.js';
+import { mulberry32 as makeRandom } from '../test/helpers/random.js';
 
 const FIRST = [
   'Maria',
@@ -126,17 +127,6 @@ const FILLER = [
   'Please find the updated draft attached and let me know if anything needs to change.',
 ];
 
-/** Small deterministic PRNG (mulberry32) so every run benchmarks the same text. */
-function makeRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Builds about `targetChars` characters of varied English text with every entity type in it. */
 export function buildBenchText(targetChars = 1_000_000, seed = 42): string {

@@ -9,6 +9,7 @@ import { countTokens } from '../src/engines/tokenizer.js';
 import { summarizeExtractive } from '../src/text/extractive-summary.js';
 import { lead3, rouge, type RougeResult } from '../src/text/rouge.js';
 import { splitSentences } from '../src/text/sentences.js';
+import { mulberry32 as makeRandom } from '../test/helpers/random.js';
 
 interface Doc {
   id: string;
@@ -22,16 +23,6 @@ function loadSet(): Doc[] {
   ) as Doc[];
 }
 
-function makeRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** About targetChars of text built from the reference set's sentences in a seeded random order. */
 export function buildSummarizeBenchText(targetChars = 1_000_000, seed = 7): string {

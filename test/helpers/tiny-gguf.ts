@@ -6,6 +6,7 @@
  * Facts used here are recorded in shared/notes/test-models.md.
  */
 import { writeFileSync } from 'node:fs';
+import { mulberry32 as makeRandom } from './random.js';
 
 export interface TinyGgufOptions {
   /** Embedding width (default 64). Must be a multiple of `heads`. */
@@ -44,17 +45,6 @@ export const TINY_CHAT_TEMPLATE =
   "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}" +
   "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
-/** mulberry32: small seeded PRNG. */
-function makeRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussianFill(n: number, scale: number, rand: () => number): Float32Array {
   const out = new Float32Array(n);

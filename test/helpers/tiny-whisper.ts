@@ -9,6 +9,7 @@
 import { writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir } from './app.js';
+import { mulberry32 as rng } from './random.js';
 
 export interface TinyWhisperOptions {
   /** Audio and text state width (whisper tiny: 384, base: 512). */
@@ -28,17 +29,6 @@ const N_TEXT_CTX = 448;
 const N_MELS = 80;
 const N_FFT = 201;
 
-/** Small deterministic PRNG (mulberry32) so the same options always give the same file. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const scratchF32 = new Float32Array(1);
 const scratchU32 = new Uint32Array(scratchF32.buffer);
