@@ -38,6 +38,22 @@ async function checkImport(name: string, load: () => Promise<unknown>): Promise<
   }
 }
 
+/** Load node-llama-cpp's prebuilt native binding (no model) and report the compute backend. */
+async function checkLlama(config: Config): Promise<Check> {
+  const name = 'node-llama-cpp (local LLM)';
+  try {
+    const { getLlama } = await import('node-llama-cpp');
+    const gpu = config.models.llm.gpu === false ? false : 'auto';
+    const llama = await getLlama({ gpu, build: 'never', progressLogs: false });
+    const devices = llama.gpu === false ? [] : await llama.getGpuDeviceNames();
+    const backend = llama.gpu === false || devices.length === 0 ? 'CPU' : `${llama.gpu} (${devices.join(', ')})`;
+    await llama.dispose();
+    return { name, ok: true, detail: `native binding loads; backend ${backend}` };
+  } catch (error) {
+    return { name, ok: false, detail: `native binding does not load: ${(error as Error).message.split('\n')[0]} — reinstall with npm ci; prebuilt binaries come from @node-llama-cpp/* packages` };
+  }
+}
+
 export function modelDirectories(config: Config): string[] {
   const dirs = [config.models.dir ?? path.resolve('models'), path.join(config.data.dir!, 'models'), ...config.models.paths];
   return [...new Set(dirs)];
@@ -72,7 +88,7 @@ export async function runDoctor(config: Config): Promise<{ ok: boolean; text: st
       new Database(':memory:').close();
     }),
   );
-  checks.push({ ...(await checkImport('node-llama-cpp (local LLM)', () => import('node-llama-cpp'))), optional: true });
+  checks.push({ ...(await checkLlama(config)), optional: true });
   checks.push({ ...(await checkImport('@fugood/whisper.node (transcription)', () => import('@fugood/whisper.node'))), optional: true });
   checks.push({ ...(await checkImport('pdfjs-dist (PDF)', () => import('pdfjs-dist/legacy/build/pdf.mjs'))), optional: true });
   const models = listModelFiles(config);
