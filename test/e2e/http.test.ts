@@ -106,6 +106,21 @@ describe('HTTP exposure rules', () => {
     }
   });
 
+  it('finishes an in-flight call on SIGTERM before exiting', async () => {
+    const server = await startHttpChild();
+    const client = await connectHttp(server.url);
+    const items = Array.from({ length: 30_000 }, (_, i) => `Entry ${i}: ${'words that repeat a little '.repeat(4)} ${i * 13}`);
+    let sawProgress!: () => void;
+    const started = new Promise<void>((resolve) => (sawProgress = resolve));
+    const call = client.callTool({ name: 'dedupe', arguments: { items, includeText: false } }, { onprogress: () => sawProgress(), timeout: 120_000 });
+    await started;
+    const exited = server.stop('SIGTERM');
+    const result = await call;
+    expect(result.isError).toBeFalsy();
+    expect((result.structuredContent as { stats: { itemsIn: number } }).stats.itemsIn).toBe(30_000);
+    expect(await exited).toBe(0);
+  });
+
   it('shuts down cleanly on SIGTERM', async () => {
     const server = await startHttpChild();
     const client = await connectHttp(server.url);
