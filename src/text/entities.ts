@@ -816,7 +816,9 @@ const HONORIFIC_DOTTED =
   'Sen|Rep|Gov|Gen|Col|Capt|Cpt|Lt|Sgt|Cpl|Adm|Maj|Rev|Hon|Pres|Supt|Insp|Det|Amb|Atty|Fr';
 const HONORIFIC_WORDS = words(`
   Sir Dame Lord Lady Professor Senator President Governor Mayor Judge Justice Rabbi Imam Pastor Bishop
-  Chancellor Chair Chairman Chairwoman Commissioner Congressman Congresswoman Councilman Councilwoman Ambassador`).join(
+  Chancellor Chair Chairman Chairwoman Commissioner Congressman Congresswoman Councilman Councilwoman Ambassador
+  CEO CFO CTO COO Founder Co-founder Cofounder Minister Secretary Spokesperson Spokesman Spokeswoman
+  founder co-founder cofounder spokesperson spokesman spokeswoman`).join(
   '|',
 );
 const HONORIFIC = String.raw`(?:(?:${HONORIFIC_ABBREV})\.?|(?:${HONORIFIC_DOTTED})\.|(?:${HONORIFIC_WORDS}))`;
@@ -881,6 +883,7 @@ function words(list: string): string[] {
 function findNamedEntities(ctx: Context, out: Candidate[]): void {
   const masked = maskPatternSpans(ctx.text, out);
   findRuleOrganizations(masked, out);
+  findRoleOrganizations(masked, out);
   findHonorificPeople(masked, out);
   for (const piece of taggerPieces(masked)) tagPiece(masked, piece, out);
 }
@@ -1243,6 +1246,31 @@ function findRuleOrganizations(text: string, out: Candidate[]): void {
     const end = extendOfClause(text, headEnd);
     if (end === null) continue;
     const candidate = nameCandidate(text, 'organization', m.index, extendSuffixes(text, end));
+    if (candidate) out.push(candidate);
+  }
+}
+
+/** Role words after a company name: "Microsoft CEO Satya Nadella", "Tesla founder Elon Musk". */
+const EXEC_ROLE_RE =
+  /(?<=[ \t])(?:CEO|CFO|CTO|COO|chief executive|chief financial officer|chief technology officer|founder|co-founder|cofounder|chairman|chairwoman|spokesperson|spokesman|spokeswoman)(?=[ \t]+\p{Lu})/gu;
+/** Capitalized words that start such a phrase without naming a company. */
+const ROLE_QUALIFIERS = new Set(
+  words('Former Then Interim Acting Deputy Incoming Outgoing New Its Their His Her Our The A An Company Group Firm Startup Co'),
+);
+
+/** "Microsoft CEO …": up to three capitalized words right before an executive role name a company. */
+function findRoleOrganizations(text: string, out: Candidate[]): void {
+  for (const m of text.matchAll(EXEC_ROLE_RE)) {
+    const before: Token[] = [];
+    let pos = m.index;
+    while (before.length < 3) {
+      const tok = tokenBefore(text, pos);
+      if (!tok || !isNameWord(tok.word) || /[.,;:!?'’]$/.test(tok.word) || ROLE_QUALIFIERS.has(tok.word)) break;
+      before.unshift(tok);
+      pos = tok.start;
+    }
+    if (before.length === 0) continue;
+    const candidate = nameCandidate(text, 'organization', before[0]!.start, before[before.length - 1]!.end);
     if (candidate) out.push(candidate);
   }
 }

@@ -438,3 +438,20 @@ describe('extractEntities: large and hostile inputs', () => {
     }
   });
 });
+
+describe('role titles', () => {
+  const text =
+    'Microsoft CEO Satya Nadella met Tesla founder Elon Musk. Former CEO Jack Dorsey spoke, and the company spokesman Tom Reyes declined to comment.';
+  const r = extractEntities(text, { types: ['person', 'organization'] });
+  const people = (r.entities.person ?? []).map((e) => e.value);
+  const orgs = (r.entities.organization ?? []).map((e) => e.value);
+
+  it('joins executive and spokesperson titles to the name and strips them from the value', () => {
+    expect(people).toEqual(expect.arrayContaining(['Satya Nadella', 'Elon Musk', 'Jack Dorsey', 'Tom Reyes']));
+  });
+
+  it('reads the capitalized words before an executive role as the company', () => {
+    expect(orgs).toEqual(expect.arrayContaining(['Microsoft', 'Tesla']));
+    expect(orgs).not.toContain('Former');
+  });
+});
