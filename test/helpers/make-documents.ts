@@ -15,6 +15,21 @@ import {
   TextRun,
 } from 'docx';
 import { strToU8, zipSync, type Zippable } from 'fflate';
+import { convert, type ConvertOptions } from '../../src/engines/documents/index.js';
+
+/** Converter limits for engine tests: generous, so each test narrows only the one it exercises. */
+export const TEST_LIMITS: ConvertOptions['limits'] = {
+  maxUncompressedBytes: 50_000_000,
+  maxZipEntries: 1000,
+  documentTimeoutMs: 60_000,
+  maxCsvRows: 500,
+  maxJsonChars: 200_000,
+};
+
+/** Convert bytes with TEST_LIMITS, overridable per call. */
+export function convertForTest(bytes: Uint8Array | string, name: string, options: Partial<ConvertOptions> = {}) {
+  return convert({ bytes: Buffer.from(bytes), name }, { ...options, limits: { ...TEST_LIMITS, ...(options.limits ?? {}) } });
+}
 
 export interface PdfFixtureOptions {
   pages?: number;

@@ -1,22 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { convert, findPdftotext, type ConvertOptions } from '../../src/engines/documents/index.js';
+import { findPdftotext } from '../../src/engines/documents/index.js';
 import { PrechewError } from '../../src/errors.js';
 import * as fx from '../helpers/make-documents.js';
 
-const limits: ConvertOptions['limits'] = {
-  maxUncompressedBytes: 50_000_000,
-  maxZipEntries: 1000,
-  documentTimeoutMs: 60_000,
-  maxCsvRows: 500,
-  maxJsonChars: 200_000,
-};
-
-function run(bytes: Uint8Array | string, name: string, options: Partial<ConvertOptions> = {}) {
-  return convert(
-    { bytes: Buffer.from(bytes), name },
-    { ...options, limits: { ...limits, ...(options.limits ?? {}) } },
-  );
-}
+const limits = fx.TEST_LIMITS;
+const run = fx.convertForTest;
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {

@@ -6,20 +6,10 @@
 import { Document, FootnoteReferenceRun, Packer, Paragraph, TextRun } from 'docx';
 import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { convert, type ConvertOptions } from '../../src/engines/documents/index.js';
+import { convertForTest } from '../helpers/make-documents.js';
 import { decodeText } from '../../src/engines/documents/zip.js';
 
-const limits: ConvertOptions['limits'] = {
-  maxUncompressedBytes: 50_000_000,
-  maxZipEntries: 1000,
-  documentTimeoutMs: 60_000,
-  maxCsvRows: 500,
-  maxJsonChars: 200_000,
-};
-
-function run(bytes: Uint8Array, name: string) {
-  return convert({ bytes: Buffer.from(bytes), name }, { limits });
-}
+const run = convertForTest;
 
 describe('legacy 8-bit encodings (libxslt docs are ISO-8859-1)', () => {
   it('honours <meta charset> on HTML that is not UTF-8', async () => {
