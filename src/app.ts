@@ -9,8 +9,6 @@ import { log } from './log.js';
 import { PageStore } from './tools/pages.js';
 import type { AppServices } from './services.js';
 
-export { getService } from './services.js';
-
 export interface App extends AppServices {
   executor: LocalExecutor;
   pageStore: PageStore;

@@ -2,10 +2,11 @@
  * `prechew doctor`: what works on this machine — Node, native bindings, models, system tools,
  * data directory and roots — with a hint for each problem.
  */
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.js';
 import { formatBytes } from './files.js';
+import { listModels, modelSearchPaths } from './engines/models.js';
 
 interface Check {
   name: string;
@@ -54,30 +55,6 @@ async function checkLlama(config: Config): Promise<Check> {
   }
 }
 
-export function modelDirectories(config: Config): string[] {
-  const dirs = [config.models.dir ?? path.resolve('models'), path.join(config.data.dir!, 'models'), ...config.models.paths];
-  return [...new Set(dirs)];
-}
-
-export function listModelFiles(config: Config): Array<{ path: string; size: number }> {
-  const found: Array<{ path: string; size: number }> = [];
-  for (const dir of modelDirectories(config)) {
-    if (!existsSync(dir)) continue;
-    const st = statSync(dir);
-    const files = st.isFile() ? [dir] : readdirSync(dir).map((f) => path.join(dir, f));
-    for (const f of files) {
-      if (/\.(gguf|bin)$/i.test(f)) {
-        try {
-          found.push({ path: f, size: statSync(f).size });
-        } catch {
-          // vanished between listing and stat
-        }
-      }
-    }
-  }
-  return found;
-}
-
 export async function runDoctor(config: Config): Promise<{ ok: boolean; text: string }> {
   const checks: Check[] = [];
   const major = Number(process.versions.node.split('.')[0]);
@@ -91,14 +68,14 @@ export async function runDoctor(config: Config): Promise<{ ok: boolean; text: st
   checks.push({ ...(await checkLlama(config)), optional: true });
   checks.push({ ...(await checkImport('@fugood/whisper.node (transcription)', () => import('@fugood/whisper.node'))), optional: true });
   checks.push({ ...(await checkImport('pdfjs-dist (PDF)', () => import('pdfjs-dist/legacy/build/pdf.mjs'))), optional: true });
-  const models = listModelFiles(config);
+  const models = await listModels(config);
   checks.push({
     name: 'models',
     ok: true,
     optional: true,
     detail: models.length
-      ? models.map((m) => `${m.path} (${formatBytes(m.size)})`).join('; ')
-      : `none found in ${modelDirectories(config).join(', ')} — model-free engines still work; see models/README.md`,
+      ? models.map((m) => `${m.path} (${m.kind}, ${formatBytes(m.bytes)})`).join('; ')
+      : `none found in ${modelSearchPaths(config).join(', ')} — model-free engines still work; see models/README.md`,
   });
   for (const tool of ['pdftotext', 'ffmpeg']) {
     const where = findOnPath(tool);

@@ -29,22 +29,23 @@ Prefer it whenever the input is large or raw (long documents, recordings, big co
 Files: pass \`path\` for files inside the directories the user allowed; otherwise pass \`text\`. When a result says it continues on another page, call the same tool with the \`cursor\` it gives.
 Errors come back as results whose text starts with [CODE] and says what to change.`;
 
-function cursorSchemaFor(tool: AnyTool): z.ZodType {
-  const base = tool.inputSchema as unknown as z.ZodObject;
-  return base.safeExtend({
-    cursor: z.string().optional().describe('Continuation cursor from a previous paginated result; when given, the other arguments are ignored.'),
-  });
-}
+// The HTTP transport builds a server per request, so the extended schemas are built once per tool.
+const registeredSchemas = new Map<string, { input: z.ZodObject; output: z.ZodObject }>();
 
-function outputSchemaFor(tool: AnyTool): z.ZodType {
-  const base = tool.outputSchema as unknown as z.ZodObject;
-  return base.safeExtend({ page: pageInfoSchema.optional().describe('present when the result is split into pages') });
-}
-
-// Cursor calls carry no other arguments, so make every input field optional for listing purposes
-// only where needed: the SDK validates arguments against the registered schema before our handler.
-function registeredInputSchema(tool: AnyTool): z.ZodType {
-  return cursorSchemaFor(tool);
+function schemasFor(tool: AnyTool): { input: z.ZodObject; output: z.ZodObject } {
+  let entry = registeredSchemas.get(tool.name);
+  if (!entry) {
+    entry = {
+      input: (tool.inputSchema as unknown as z.ZodObject).safeExtend({
+        cursor: z.string().optional().describe('Continuation cursor from a previous paginated result; when given, the other arguments are ignored.'),
+      }),
+      output: (tool.outputSchema as unknown as z.ZodObject).safeExtend({
+        page: pageInfoSchema.optional().describe('present when the result is split into pages'),
+      }),
+    };
+    registeredSchemas.set(tool.name, entry);
+  }
+  return entry;
 }
 
 const PROGRESS_INTERVAL_MS = 100;
@@ -79,8 +80,8 @@ export function createMcpServer(app: App): McpServer {
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: registeredInputSchema(tool) as z.ZodObject,
-        outputSchema: outputSchemaFor(tool) as z.ZodObject,
+        inputSchema: schemasFor(tool).input,
+        outputSchema: schemasFor(tool).output,
         annotations: { title: tool.title, ...tool.annotations },
       },
       async (args: unknown, extra) => {

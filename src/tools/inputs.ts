@@ -57,7 +57,7 @@ export async function readTextSource(input: { text?: string | undefined; path?: 
     return { text: input.text!, name: 'text', bytes, origin: 'inline' };
   }
   const { file, bytes } = await ctx.app.files.read(input.path!, await ctx.clientRoots());
-  const converted = await bytesToText(bytes, file.name, ctx);
+  const converted = await convertBytesToText(bytes, file.name, ctx);
   return { text: converted.text, name: file.name, bytes: file.size, origin: 'file', format: converted.format };
 }
 
@@ -65,7 +65,7 @@ export async function readTextSource(input: { text?: string | undefined; path?: 
  * Turn file bytes into text through the registered readers (documents, audio), falling back to
  * UTF-8 text; binary data no reader understands is refused with a clear error.
  */
-export async function bytesToText(bytes: Buffer, name: string, ctx: ToolContext): Promise<{ text: string; format: string }> {
+export async function convertBytesToText(bytes: Buffer, name: string, ctx: ToolContext): Promise<{ text: string; format: string }> {
   const limit = ctx.app.config.limits.maxInputBytes;
   if (bytes.length > limit) throw tooLarge(name, bytes.length, limit);
   for (const reader of readers) {
@@ -80,4 +80,3 @@ export async function bytesToText(bytes: Buffer, name: string, ctx: ToolContext)
   }
   return { text: new TextDecoder('utf-8', { fatal: false }).decode(bytes), format: 'text' };
 }
-export { bytesToText as convertBytesToText };
