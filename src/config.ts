@@ -23,6 +23,16 @@ const serverSchema = z
     /** Session-based Streamable HTTP (resumable SSE) for 2025-era clients. */
     sessions: z.boolean().default(true),
     sessionIdleMs: z.number().int().positive().default(30 * 60_000),
+    /** Open sessions at most, all clients together (503 past it) and per client address (429 past it). */
+    maxSessions: z.number().int().positive().default(256),
+    maxSessionsPerClient: z.number().int().positive().default(32),
+    /** Bytes of SSE events one session keeps for resumption; the oldest go first. */
+    maxEventStoreBytes: z.number().int().positive().default(2 * MB),
+    /** Time to receive a whole request (headers and body); responses, e.g. long SSE streams, are not limited. */
+    requestTimeoutMs: z.number().int().positive().default(60_000),
+    headersTimeoutMs: z.number().int().positive().default(20_000),
+    /** How long an idle keep-alive connection stays open between requests. */
+    keepAliveTimeoutMs: z.number().int().positive().default(5_000),
     shutdownGraceMs: z.number().int().nonnegative().default(10_000),
   })
   .strict()
@@ -183,7 +193,17 @@ export const configSchema = z
     condense: condenseSchema,
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    // Fail at start, not on every call: persisting vaults without a key cannot work.
+    if (config.privacy.persistVaults && !config.privacy.vaultKey) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['privacy', 'persistVaults'],
+        message: 'vault persistence needs a key: set PRECHEW_VAULT_KEY (or privacy.vaultKey) to a long random secret, or set privacy.persistVaults to false',
+      });
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
 export type ServerConfig = Config['server'];
@@ -385,15 +405,30 @@ function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p;
 }
 
-/** The effective config with every secret masked, for `prechew config` and logs. */
+/** A URL with any user:password part masked, e.g. https://***:***@host/v1. */
+export function maskUrlUserinfo(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = u.username ? '***' : '';
+    u.password = u.password ? '***' : '';
+    return u.toString();
+  } catch {
+    // Not a URL we can parse: mask anything that looks like userinfo.
+    return url.replace(/\/\/[^/@]*@/, '//***@');
+  }
+}
+
+/** The effective config with every secret masked (fully: no characters of a secret are shown), for `prechew config` and logs. */
 export function maskSecrets(config: Config): Json {
-  const mask = (v: string | undefined) => (v ? `***${v.length >= 12 ? v.slice(-2) : ''}` : undefined);
+  const mask = (v: string | undefined) => (v ? '***' : undefined);
   const copy = JSON.parse(JSON.stringify(config)) as Config;
   copy.auth.token = mask(copy.auth.token);
   copy.privacy.vaultKey = mask(copy.privacy.vaultKey);
-  copy.cloud.anthropic.apiKey = mask(copy.cloud.anthropic.apiKey);
-  copy.cloud.openai.apiKey = mask(copy.cloud.openai.apiKey);
-  copy.cloud.openaiCompatible.apiKey = mask(copy.cloud.openaiCompatible.apiKey);
+  for (const provider of [copy.cloud.anthropic, copy.cloud.openai, copy.cloud.openaiCompatible]) {
+    provider.apiKey = mask(provider.apiKey);
+    if (provider.baseURL) provider.baseURL = maskUrlUserinfo(provider.baseURL);
+  }
   return copy as unknown as Json;
 }
 

@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'PROVIDER_ERROR'
   | 'INVALID_CURSOR'
   | 'NOT_FOUND'
+  | 'DISK_FULL'
   | 'INTERNAL';
 
 export class PrechewError extends Error {
@@ -32,11 +33,38 @@ export class PrechewError extends Error {
   readonly details: Record<string, unknown> | undefined;
 
   constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super(message, options);
+    super(capMessage(message), options);
     this.name = 'PrechewError';
     this.code = code;
     this.details = details;
   }
+}
+
+/** Longest echo of caller input inside an error message; more is cut in the middle. */
+export const MAX_ECHO_CHARS = 200;
+/** Longest error message: a message that echoes input is cut so a 1 MB argument never comes back whole. */
+export const MAX_MESSAGE_CHARS = 2000;
+
+function cutMiddle(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const keep = Math.max(0, max - 40);
+  const head = Math.ceil(keep * 0.75);
+  return `${text.slice(0, head)}…[${text.length - keep} characters cut]…${text.slice(text.length - (keep - head))}`;
+}
+
+/** Quote caller input (a path, a cursor, a name) for an error message, shortened when long. */
+export function quoteInput(value: string, max = MAX_ECHO_CHARS): string {
+  return cutMiddle(value, max);
+}
+
+function capMessage(message: string): string {
+  return cutMiddle(message, MAX_MESSAGE_CHARS);
+}
+
+/** True for the errors a full disk produces: ENOSPC/EDQUOT from the OS, SQLITE_FULL from SQLite. */
+export function isDiskFullError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
 }
 
 export function isPrechewError(error: unknown): error is PrechewError {
@@ -92,6 +120,7 @@ export function httpStatusFor(code: ErrorCode): number {
       return 502;
     case 'ENGINE_UNAVAILABLE':
     case 'MISSING_API_KEY':
+    case 'DISK_FULL':
       return 503;
     default:
       return 500;

@@ -6,7 +6,7 @@
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PrechewError } from './errors.js';
+import { PrechewError, quoteInput } from './errors.js';
 
 export interface FileAccessOptions {
   roots: string[];
@@ -59,15 +59,28 @@ export class FileAccess {
   }
 
   /**
-   * Resolve a user-supplied path to a real file inside the allowed roots, or throw a typed error
-   * that tells the caller how to fix it. extraRoots are the MCP client's roots for this request.
+   * Client roots that stay inside the configured roots. Over HTTP any local user can announce
+   * roots, so they may narrow what the operator allowed but never widen it.
    */
-  async resolve(userPath: string, extraRoots: string[] = []): Promise<ResolvedFile> {
+  async rootsWithinConfigured(clientRoots: string[]): Promise<string[]> {
+    const base = await this.resolveRoots([]);
+    const out: string[] = [];
+    for (const r of clientRoots) {
+      const real = await fs.realpath(path.resolve(r)).catch(() => undefined);
+      if (real && base.some((b) => isInside(real, b))) out.push(real);
+    }
+    return out;
+  }
+
+  /**
+   * Check a user-supplied path lexically and through realpath, and return the real path to open.
+   * This is a fast first answer with a clear error; the opened descriptor is checked again in read().
+   */
+  private async locate(userPath: string, roots: string[]): Promise<string> {
     if (typeof userPath !== 'string' || userPath.trim() === '') {
       throw new PrechewError('INVALID_INPUT', 'path is empty: give the path of a file inside an allowed root.');
     }
     if (userPath.includes('\0')) throw new PrechewError('INVALID_INPUT', 'path contains a NUL byte.');
-    const roots = await this.resolveRoots(extraRoots);
     if (roots.length === 0) {
       throw new PrechewError(
         'NO_ROOTS',
@@ -87,28 +100,65 @@ export class FileAccess {
       const code = (error as NodeJS.ErrnoException).code;
       if (!lexicallyInside) throw outsideRoots(userPath);
       if (code === 'ENOENT' || code === 'ENOTDIR') {
-        throw new PrechewError('FILE_NOT_FOUND', `File not found: ${userPath}. Check the path (relative paths are taken from ${roots[0]}).`);
+        throw new PrechewError('FILE_NOT_FOUND', `File not found: ${quoteInput(userPath)}. Check the path (relative paths are taken from ${roots[0]}).`);
       }
-      throw new PrechewError('FILE_NOT_FOUND', `Cannot open ${userPath} (${code ?? 'error'}).`);
+      throw new PrechewError('FILE_NOT_FOUND', `Cannot open ${quoteInput(userPath)} (${code ?? 'error'}).`);
     }
     if (!roots.some((r) => isInside(real, r))) throw outsideRoots(userPath);
-    const stat = await fs.stat(real);
-    if (!stat.isFile()) throw new PrechewError('NOT_A_FILE', `${userPath} is not a regular file (a directory or device). Give a file path.`);
-    if (stat.size > this.options.maxInputBytes) throw tooLarge(userPath, stat.size, this.options.maxInputBytes);
-    try {
-      await fs.access(real, fsConstants.R_OK);
-    } catch {
-      throw new PrechewError('FILE_NOT_FOUND', `${userPath} exists but is not readable by the prechew process (check its permissions).`);
-    }
-    return { path: real, size: stat.size, name: path.basename(real) };
+    return real;
   }
 
-  /** Resolve and read a file; the size limit is enforced again on what is actually read. */
-  async read(userPath: string, extraRoots: string[] = []): Promise<{ file: ResolvedFile; bytes: Buffer }> {
-    const file = await this.resolve(userPath, extraRoots);
-    const handle = await fs.open(file.path, 'r');
+  /**
+   * Open a file inside the allowed roots and check what was opened, not what the path named a
+   * moment earlier: O_NOFOLLOW refuses a symlink swapped in at the last component, O_NONBLOCK keeps
+   * a FIFO from blocking a threadpool thread, fstat must say "regular file", and the descriptor's
+   * own path (/proc/self/fd/N) must still lie inside a root. The caller reads from the descriptor.
+   */
+  private async openChecked(userPath: string, roots: string[]): Promise<{ handle: fs.FileHandle; real: string; size: number }> {
+    const real = await this.locate(userPath, roots);
+    let handle: fs.FileHandle;
     try {
-      // Read at most limit+1 bytes so a file that grew after stat cannot slip past the limit.
+      handle = await fs.open(real, fsConstants.O_RDONLY | NOFOLLOW | NONBLOCK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP' || code === 'EMLINK') throw outsideRoots(userPath); // a symlink appeared after the check
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new PrechewError('FILE_NOT_FOUND', `File not found: ${quoteInput(userPath)}.`);
+      if (code === 'EACCES' || code === 'EPERM') {
+        throw new PrechewError('FILE_NOT_FOUND', `${quoteInput(userPath)} exists but is not readable by the prechew process (check its permissions).`);
+      }
+      if (code === 'EISDIR') throw notAFile(userPath);
+      throw new PrechewError('FILE_NOT_FOUND', `Cannot open ${quoteInput(userPath)} (${code ?? 'error'}).`);
+    }
+    try {
+      const stat = await handle.stat();
+      if (!stat.isFile()) throw notAFile(userPath);
+      const opened = await realPathOfDescriptor(handle, real);
+      if (!roots.some((r) => isInside(opened, r))) throw outsideRoots(userPath);
+      if (stat.size > this.options.maxInputBytes) throw tooLarge(quoteInput(userPath), stat.size, this.options.maxInputBytes);
+      return { handle, real: opened, size: stat.size };
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Resolve a user-supplied path to a real file inside the allowed roots, or throw a typed error
+   * that tells the caller how to fix it. extraRoots are the MCP client's roots for this request.
+   */
+  async resolve(userPath: string, extraRoots: string[] = []): Promise<ResolvedFile> {
+    const roots = await this.resolveRoots(extraRoots);
+    const { handle, real, size } = await this.openChecked(userPath, roots);
+    await handle.close();
+    return { path: real, size, name: path.basename(real) };
+  }
+
+  /** Open, check and read a file through one descriptor; the size limit is enforced again on what is read. */
+  async read(userPath: string, extraRoots: string[] = []): Promise<{ file: ResolvedFile; bytes: Buffer }> {
+    const roots = await this.resolveRoots(extraRoots);
+    const { handle, real } = await this.openChecked(userPath, roots);
+    try {
+      // Read at most limit+1 bytes so a file that grew after fstat cannot slip past the limit.
       const limit = this.options.maxInputBytes;
       const chunks: Buffer[] = [];
       let total = 0;
@@ -118,19 +168,38 @@ export class FileAccess {
         if (bytesRead === 0) break;
         chunks.push(chunk.subarray(0, bytesRead));
         total += bytesRead;
-        if (total > limit) throw tooLarge(userPath, total, limit);
+        if (total > limit) throw tooLarge(quoteInput(userPath), total, limit);
       }
-      return { file: { ...file, size: total }, bytes: Buffer.concat(chunks, total) };
+      return { file: { path: real, size: total, name: path.basename(real) }, bytes: Buffer.concat(chunks, total) };
     } finally {
       await handle.close();
     }
   }
 }
 
+// Linux and macOS have both flags; where one is missing, the descriptor checks below still hold.
+const NOFOLLOW = fsConstants.O_NOFOLLOW ?? 0;
+const NONBLOCK = fsConstants.O_NONBLOCK ?? 0;
+
+/** The path the kernel has for an open descriptor (Linux /proc); elsewhere, the checked path if it is still the same file. */
+async function realPathOfDescriptor(handle: fs.FileHandle, checked: string): Promise<string> {
+  try {
+    return await fs.readlink(`/proc/self/fd/${handle.fd}`);
+  } catch {
+    const [a, b] = await Promise.all([handle.stat(), fs.stat(checked)]);
+    if (a.dev !== b.dev || a.ino !== b.ino) return '\0changed';
+    return checked;
+  }
+}
+
+function notAFile(userPath: string): PrechewError {
+  return new PrechewError('NOT_A_FILE', `${quoteInput(userPath)} is not a regular file (a directory, device or pipe). Give a file path.`);
+}
+
 function outsideRoots(userPath: string): PrechewError {
   return new PrechewError(
     'PATH_OUTSIDE_ROOTS',
-    `Access denied: ${userPath} is outside the allowed directories. Move the file into an allowed root, or allow its directory with --root / files.roots.`,
+    `Access denied: ${quoteInput(userPath)} is outside the allowed directories. Move the file into an allowed root, or allow its directory with --root / files.roots.`,
   );
 }
 

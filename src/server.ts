@@ -50,7 +50,17 @@ function schemasFor(tool: AnyTool): { input: z.ZodObject; output: z.ZodObject } 
 
 const PROGRESS_INTERVAL_MS = 100;
 
-export function createMcpServer(app: App): McpServer {
+export interface McpServerOptions {
+  /**
+   * How roots announced by the client (roots/list) are used. 'honour': they add to the configured
+   * roots; right over stdio, where the client started the server as its own user. 'within-configured':
+   * only the parts inside the configured roots count, so they can never widen them; right over HTTP,
+   * where any local user can connect.
+   */
+  clientRoots: 'honour' | 'within-configured';
+}
+
+export function createMcpServer(app: App, options: McpServerOptions = { clientRoots: 'within-configured' }): McpServer {
   const server = new McpServer(
     { name: 'prechew', title: 'prechew — local preprocessing for AI', version },
     { capabilities: { tools: {}, resources: {}, logging: {} }, instructions: SERVER_INSTRUCTIONS },
@@ -66,7 +76,8 @@ export function createMcpServer(app: App): McpServer {
     try {
       if (!server.server.getClientCapabilities()?.roots) return [];
       const result = await server.server.listRoots(undefined, { timeout: 5000 });
-      cachedRoots = result.roots.map((r) => rootFromUri(r.uri)).filter((r): r is string => Boolean(r));
+      const announced = result.roots.map((r) => rootFromUri(r.uri)).filter((r): r is string => Boolean(r));
+      cachedRoots = options.clientRoots === 'honour' ? announced : await app.files.rootsWithinConfigured(announced);
       return cachedRoots;
     } catch (error) {
       log.debug('client roots unavailable', { error });

@@ -1,14 +1,16 @@
 /**
  * Content-addressed result cache in SQLite (better-sqlite3), shared by every tool: conversions,
  * transcripts, summaries and condensed contexts are keyed by sha256 of their input bytes plus
- * options plus engine version, so repeating work is free. A corrupt or unreadable cache file is
- * moved aside and rebuilt; the cache is never fatal — on any failure it degrades to a no-op.
+ * options plus engine version, so repeating work is free. Only a file that fails SQLite's
+ * integrity check is moved aside and rebuilt; any other failure (a full disk, permissions) leaves
+ * the file alone. The cache is never fatal: on any failure it degrades to a no-op.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { getService, type AppServices } from '../services.js';
+import { isDiskFullError } from '../errors.js';
 import { log } from '../log.js';
 
 export function cacheKey(...parts: Array<string | Buffer | Uint8Array | number | undefined>): string {
@@ -53,12 +55,25 @@ class SqliteCache implements ResultCache {
   private readonly setStmt: Database.Statement<[string, string, string, number, number, number]>;
   private readonly touchStmt: Database.Statement<[number, string, string]>;
   private writesSincePrune = 0;
+  private warnedDiskFull = false;
 
   constructor(
     private readonly file: string,
     private readonly maxBytes: number,
   ) {
     this.db = new Database(file);
+    try {
+      this.init();
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+    this.getStmt = this.db.prepare('SELECT value FROM results WHERE namespace = ? AND key = ?');
+    this.setStmt = this.db.prepare('INSERT OR REPLACE INTO results (namespace, key, value, bytes, created, used) VALUES (?, ?, ?, ?, ?, ?)');
+    this.touchStmt = this.db.prepare('UPDATE results SET used = ? WHERE namespace = ? AND key = ?');
+  }
+
+  private init(): void {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 3000');
@@ -74,10 +89,7 @@ class SqliteCache implements ResultCache {
     this.db.exec('CREATE INDEX IF NOT EXISTS results_used ON results(used)');
     // Fail fast on a corrupt file so the caller rebuilds it.
     const check = this.db.pragma('quick_check', { simple: true });
-    if (check !== 'ok') throw new Error(`quick_check: ${String(check)}`);
-    this.getStmt = this.db.prepare('SELECT value FROM results WHERE namespace = ? AND key = ?');
-    this.setStmt = this.db.prepare('INSERT OR REPLACE INTO results (namespace, key, value, bytes, created, used) VALUES (?, ?, ?, ?, ?, ?)');
-    this.touchStmt = this.db.prepare('UPDATE results SET used = ? WHERE namespace = ? AND key = ?');
+    if (check !== 'ok') throw new CorruptCacheError(`quick_check: ${String(check)}`);
   }
 
   get<T>(namespace: string, key: string): T | undefined {
@@ -99,7 +111,10 @@ class SqliteCache implements ResultCache {
       this.setStmt.run(namespace, key, text, Buffer.byteLength(text), now, now);
       if (++this.writesSincePrune >= 50) this.prune();
     } catch (error) {
-      log.warn('cache write failed; continuing without it', { error });
+      if (isDiskFullError(error)) {
+        if (!this.warnedDiskFull) log.warn(`[DISK_FULL] the disk holding the cache (${this.file}) is full; results are not cached until space is freed`);
+        this.warnedDiskFull = true;
+      } else log.warn('cache write failed; continuing without it', { error });
     }
   }
 
@@ -140,7 +155,20 @@ class SqliteCache implements ResultCache {
   }
 }
 
-/** Open the cache file, rebuilding it when it is corrupt; never throws. */
+class CorruptCacheError extends Error {}
+
+/** SQLite's own verdict that the file is damaged or not a database at all. */
+function isCorruption(error: unknown): boolean {
+  if (error instanceof CorruptCacheError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT_'));
+}
+
+/**
+ * Open the cache file; never throws. A file SQLite calls corrupt is moved aside and rebuilt. Any
+ * other failure (disk full, permissions, a locked file) turns caching off for this process and
+ * keeps the file: a healthy cache is never thrown away because of a transient condition.
+ */
 export function openCache(dir: string, maxBytes: number): ResultCache {
   const file = path.join(dir, 'cache.sqlite');
   try {
@@ -152,11 +180,17 @@ export function openCache(dir: string, maxBytes: number): ResultCache {
   try {
     return new SqliteCache(file, maxBytes);
   } catch (error) {
-    log.warn(`cache file ${file} is unreadable or corrupt; rebuilding it`, { error });
+    if (!isCorruption(error)) {
+      if (isDiskFullError(error)) log.warn(`[DISK_FULL] the disk holding the cache (${file}) is full; caching is off until restart (the cache file is kept)`);
+      else log.warn(`cache file ${file} cannot be opened; caching is off (the file is kept)`, { error });
+      return new NoopCache();
+    }
+    log.warn(`cache file ${file} is corrupt; moving it aside and rebuilding it`, { error });
+    const stamp = Date.now();
     for (const suffix of ['', '-wal', '-shm']) {
       if (existsSync(file + suffix)) {
         try {
-          renameSync(file + suffix, `${file}${suffix}.corrupt-${Date.now()}`);
+          renameSync(file + suffix, `${file}${suffix}.corrupt-${stamp}`);
         } catch {
           // best effort
         }

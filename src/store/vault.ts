@@ -6,9 +6,9 @@
  * the machine.
  */
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { PrechewError } from '../errors.js';
+import { PrechewError, isDiskFullError } from '../errors.js';
 import { log } from '../log.js';
 import { getService, type AppServices } from '../services.js';
 import { Vault, type VaultSnapshot } from '../text/vault.js';
@@ -113,15 +113,54 @@ export class VaultStore {
     );
   }
 
-  /** Write the vault's current state (encrypted) when persistence is on. */
+  /**
+   * Write the vault's current state (encrypted) when persistence is on: to a temp file, fsync,
+   * then rename over the old file, so a crash or a full disk never leaves a half-written vault.
+   * When the write fails the temp file is removed and the change is rolled back: the vault is
+   * dropped from memory, so the next use reloads the last saved state from disk.
+   */
   save(vault: Vault): void {
     const { dir, key } = this.options;
     if (!dir || !key) return;
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = path.join(dir, `${vault.id}.vault`);
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(encryptVault(vault.toJSON(), key)), { mode: 0o600 });
-    renameSync(tmp, file);
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    let fd: number | undefined;
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      fd = openSync(tmp, 'wx', 0o600);
+      writeFullySync(fd, Buffer.from(JSON.stringify(encryptVault(vault.toJSON(), key))));
+      fsyncSync(fd);
+      closeSync(fd);
+      fd = undefined;
+      renameSync(tmp, file);
+      syncDirectory(dir);
+    } catch (error) {
+      if (fd !== undefined) {
+        try {
+          closeSync(fd);
+        } catch {
+          // already closed
+        }
+      }
+      rmSync(tmp, { force: true });
+      if (this.vaults.get(vault.id) === vault) this.vaults.delete(vault.id);
+      if (isDiskFullError(error)) {
+        log.warn('vault not saved: the disk is full', { dir });
+        throw new PrechewError(
+          'DISK_FULL',
+          `The disk holding the vault folder (${dir}) is full, so the vault could not be saved; nothing was changed. Free some space and try again.`,
+          undefined,
+          { cause: error },
+        );
+      }
+      log.error('vault not saved', { dir, error });
+      throw new PrechewError(
+        'INTERNAL',
+        `The vault could not be saved to ${dir} (${(error as NodeJS.ErrnoException).code ?? 'error'}); nothing was changed. Check that the folder is writable.`,
+        undefined,
+        { cause: error },
+      );
+    }
   }
 
   private load(id: string): Vault | undefined {
@@ -150,6 +189,24 @@ export class VaultStore {
       const oldest = this.vaults.keys().next().value as string;
       this.vaults.delete(oldest);
     }
+  }
+}
+
+function writeFullySync(fd: number, data: Buffer): void {
+  let offset = 0;
+  while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset);
+}
+
+/** fsync the folder so the rename itself survives a crash; not every platform allows it. */
+function syncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // best effort (e.g. Windows cannot open a directory)
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -8,7 +8,8 @@ import { log } from '../log.js';
 import { createMcpServer } from '../server.js';
 
 export async function runStdio(app: App): Promise<void> {
-  const handle = serveStdio(() => createMcpServer(app), {
+  // The client started this process as its own user, so the roots it announces are its own to give.
+  const handle = serveStdio(() => createMcpServer(app, { clientRoots: 'honour' }), {
     onerror: (error) => log.warn('stdio transport error', { error }),
   });
   log.info('serving MCP over stdio');
