@@ -263,6 +263,8 @@ export async function startHttpServer(app: App, options: HttpOptions): Promise<R
   interface Session {
     transport: NodeStreamableHTTPServerTransport;
     lastSeen: number;
+    /** Requests of this session still open (tool calls, SSE streams): a session in use is never idle. */
+    active: number;
     client: string;
     close: () => Promise<void>;
   }
@@ -285,11 +287,20 @@ export async function startHttpServer(app: App, options: HttpOptions): Promise<R
     release(s.client);
   };
 
+  const trackActivity = (session: Session, res: http.ServerResponse) => {
+    session.lastSeen = Date.now();
+    session.active++;
+    res.once('close', () => {
+      session.active--;
+      session.lastSeen = Date.now();
+    });
+  };
+
   const sweep = setInterval(
     () => {
       const now = Date.now();
       for (const [id, s] of sessions) {
-        if (now - s.lastSeen > cfg.sessionIdleMs) {
+        if (s.active === 0 && now - s.lastSeen > cfg.sessionIdleMs) {
           dropSession(id);
           void s.close();
         }
@@ -347,6 +358,7 @@ export async function startHttpServer(app: App, options: HttpOptions): Promise<R
         sessions.set(id, {
           transport,
           lastSeen: Date.now(),
+          active: 0,
           client,
           close: async () => {
             await transport.close().catch(() => undefined);
@@ -457,7 +469,7 @@ export async function startHttpServer(app: App, options: HttpOptions): Promise<R
             -32001,
             'Session not found: it expired or the server restarted. Initialize a new session.',
           );
-        session.lastSeen = Date.now();
+        trackActivity(session, res);
         return session.transport.handleRequest(req, res, body);
       }
       if (cfg.sessions && isInitialize(body)) return openSession(req, res, body);
@@ -467,7 +479,7 @@ export async function startHttpServer(app: App, options: HttpOptions): Promise<R
       const session = sessions.get(sessionId);
       if (!session)
         return rpcError(res, 404, -32001, 'Session not found: it expired or the server restarted.');
-      session.lastSeen = Date.now();
+      trackActivity(session, res);
       return session.transport.handleRequest(req, res);
     }
     return modernNode(req, res);
