@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configFromEnv, loadConfig, maskSecrets, parseConfig } from '../../src/config.js';
+import { configFromEnv, loadConfig, maskSecrets, maskUrlUserinfo, parseConfig } from '../../src/config.js';
 import { tempDir } from '../helpers/app.js';
 
 describe('config', () => {
@@ -57,6 +57,34 @@ describe('config', () => {
     const masked = JSON.stringify(maskSecrets(c));
     expect(masked).not.toContain('abcdefghijklmnop');
     expect(masked).not.toContain('sk-ant-secret');
+  });
+
+  it('masks secrets fully, including a password inside a base URL', () => {
+    const c = parseConfig({
+      auth: { token: 'abcdefghijklmnopqrstuvwxyz' },
+      privacy: { vaultKey: 'vault-key-ending-in-QZ' },
+      cloud: { openai: { apiKey: 'sk-openai-ending-XY' }, openaiCompatible: { baseURL: 'https://user:hunter2pass@llm.example.com/v1', apiKey: 'compat-key-WV' } },
+    });
+    const masked = maskSecrets(c) as { auth: { token: string }; cloud: { openaiCompatible: { baseURL: string } } };
+    const text = JSON.stringify(masked);
+    for (const tail of ['yz', 'QZ', 'XY', 'WV', 'hunter2', 'user:']) expect(text).not.toContain(tail);
+    expect(masked.auth.token).toBe('***');
+    expect(masked.cloud.openaiCompatible.baseURL).toBe('https://***:***@llm.example.com/v1');
+    // A URL without userinfo is shown as is.
+    expect(maskUrlUserinfo('https://api.example.com/v1')).toBe('https://api.example.com/v1');
+  });
+
+  it('refuses vault persistence without a key, saying what to set', () => {
+    expect(() => parseConfig({ privacy: { persistVaults: true } })).toThrow(/privacy\.persistVaults.*PRECHEW_VAULT_KEY/);
+    expect(parseConfig({ privacy: { persistVaults: true, vaultKey: 'k'.repeat(32) } }).privacy.persistVaults).toBe(true);
+  });
+
+  it('has sane defaults for the HTTP limits', () => {
+    const c = parseConfig({});
+    expect(c.server.maxSessions).toBeGreaterThan(c.server.maxSessionsPerClient);
+    expect(c.server.maxEventStoreBytes).toBeGreaterThan(0);
+    expect(c.server.headersTimeoutMs).toBeLessThanOrEqual(c.server.requestTimeoutMs);
+    expect(() => parseConfig({ server: { requestTimeoutMs: 0 } })).toThrow(/server\.requestTimeoutMs/);
   });
 
   it('the example mcp.config.json validates against the schema', () => {
