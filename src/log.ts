@@ -12,9 +12,13 @@ export function setLogLevel(level: LogLevel): void {
   threshold = level;
 }
 
+// user:password@ inside a URL (a provider base URL, a proxy) is a secret too.
+const urlUserinfo = /\/\/[^/@\s:]+:[^/@\s]*@/g;
+
 function scrub(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.replace(urlUserinfo, '//***:***@');
   if (depth > 4 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (value instanceof Error) return { name: value.name, message: value.message.replace(urlUserinfo, '//***:***@') };
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = secretKey.test(k) ? '***' : scrub(v, depth + 1);
@@ -24,7 +28,7 @@ function scrub(value: unknown, depth = 0): unknown {
 function write(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
   if (order[level] < order[threshold]) return;
   const extra = fields ? ' ' + JSON.stringify(scrub(fields)) : '';
-  process.stderr.write(`[prechew] ${level} ${message}${extra}\n`);
+  process.stderr.write(`[prechew] ${level} ${message.replace(urlUserinfo, '//***:***@')}${extra}\n`);
 }
 
 export const log = {

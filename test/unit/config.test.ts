@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configFromEnv, loadConfig, maskSecrets, maskUrlUserinfo, parseConfig } from '../../src/config.js';
+import { log } from '../../src/log.js';
 import { tempDir } from '../helpers/app.js';
 
 describe('config', () => {
@@ -72,6 +73,23 @@ describe('config', () => {
     expect(masked.cloud.openaiCompatible.baseURL).toBe('https://***:***@llm.example.com/v1');
     // A URL without userinfo is shown as is.
     expect(maskUrlUserinfo('https://api.example.com/v1')).toBe('https://api.example.com/v1');
+  });
+
+  it('logs never show a password inside a URL or a secret-named field', () => {
+    const written: string[] = [];
+    const original = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      log.warn('provider at https://bob:pa55word@llm.example.com/v1 failed', { url: 'http://u:pw@host/x', apiKey: 'sk-visible?', error: new Error('GET https://bob:pa55word@h/ refused') });
+    } finally {
+      process.stderr.write = original;
+    }
+    const text = written.join('');
+    expect(text).toContain('llm.example.com');
+    for (const s of ['pa55word', 'u:pw', 'sk-visible']) expect(text).not.toContain(s);
   });
 
   it('refuses vault persistence without a key, saying what to set', () => {
