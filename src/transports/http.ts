@@ -82,7 +82,8 @@ export class MemoryEventStore implements EventStore {
 }
 
 // A Host header is a DNS name or IPv4 address, or an IPv6 address in brackets, with an optional port.
-const HOST_HEADER = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9](?:[a-z0-9.-]{0,252}[a-z0-9])?))(?::(\d{1,5}))?$/i;
+// Underscores are not valid in DNS names but do occur in container and LAN host names.
+const HOST_HEADER = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9_](?:[a-z0-9_.-]{0,252}[a-z0-9_])?))(?::(\d{1,5}))?$/i;
 
 /** The host name of a Host header ("[::1]:7777" → "::1"), or undefined when it is malformed. */
 export function hostnameOf(hostHeader: string): string | undefined {
