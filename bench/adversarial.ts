@@ -39,7 +39,14 @@ const TOOLS: Record<string, (text: string) => unknown> = {
   'sentence split': (t) => splitSentences(t),
   'classify (sentiment)': (t) => analyzeSentiment(t),
   'summarize (extractive)': (t) => summarizeExtractive(t),
-  dedupe: (t) => dedupeItems([{ id: '1', text: t }, { id: '2', text: t.slice(0, t.length >> 1) }], { mode: 'near' }),
+  dedupe: (t) =>
+    dedupeItems(
+      [
+        { id: '1', text: t },
+        { id: '2', text: t.slice(0, t.length >> 1) },
+      ],
+      { mode: 'near' },
+    ),
   'extract-entities': (t) => extractEntities(t),
   redact: (t) => pseudonymize(t, new Vault('v_000000000000000000000000')),
   condense: (t) => condenseTexts([{ name: 'adversarial', text: t }], { budgetTokens: 500 }),
@@ -73,7 +80,10 @@ if (!isMainThread && (workerData as { adversarial?: boolean } | null)?.adversari
         } while (performance.now() - t0 < MIN_SAMPLE_MS && runs < 50);
         parentPort!.postMessage({ ms: (performance.now() - t0) / runs } satisfies Reply);
       } catch (error) {
-        parentPort!.postMessage({ ms: (performance.now() - t0) / Math.max(1, runs), error: (error as { code?: string }).code ?? 'error' } satisfies Reply);
+        parentPort!.postMessage({
+          ms: (performance.now() - t0) / Math.max(1, runs),
+          error: (error as { code?: string }).code ?? 'error',
+        } satisfies Reply);
       }
     })();
   });
@@ -166,21 +176,27 @@ export async function benchAdversarial(): Promise<Record<string, string>> {
             continue;
           }
           times.get(name)!.push(reply.ms);
-          cells.get(name)!.push(`${sizeLabel(size)} ${formatMs(reply.ms)}${reply.error ? ` (${reply.error})` : ''}`);
+          cells
+            .get(name)!
+            .push(`${sizeLabel(size)} ${formatMs(reply.ms)}${reply.error ? ` (${reply.error})` : ''}`);
           if (reply.ms > SLOW_MS) stopped.add(name);
         }
       }
       for (const [name] of PATTERNS) {
         const t = times.get(name)!;
         // Growth over the last 10x step measured (x10 = linear); small sizes are too noisy to compare.
-        const growth = t.length > 1 && t[t.length - 2]! > 0.05 ? t[t.length - 1]! / t[t.length - 2]! : undefined;
+        const growth =
+          t.length > 1 && t[t.length - 2]! > 0.05 ? t[t.length - 1]! / t[t.length - 2]! : undefined;
         if (growth !== undefined && growth > worst.growth) worst = { growth, name: `${tool} ${name}` };
-        figures[`${tool} ${name}`] = `${cells.get(name)!.join(' | ')}${growth !== undefined ? `  (x${growth.toFixed(1)} per 10x)` : ''}`;
+        figures[`${tool} ${name}`] =
+          `${cells.get(name)!.join(' | ')}${growth !== undefined ? `  (x${growth.toFixed(1)} per 10x)` : ''}`;
       }
     }
   } finally {
     await runner.close();
   }
-  figures['steepest measured growth'] = worst.name ? `${worst.name}: x${worst.growth.toFixed(1)} per 10x input (x10 = linear)` : 'n/a';
+  figures['steepest measured growth'] = worst.name
+    ? `${worst.name}: x${worst.growth.toFixed(1)} per 10x input (x10 = linear)`
+    : 'n/a';
   return figures;
 }

@@ -18,7 +18,8 @@ const urlUserinfo = /\/\/[^/@\s:]+:[^/@\s]*@/g;
 function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return value.replace(urlUserinfo, '//***:***@');
   if (depth > 4 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return { name: value.name, message: value.message.replace(urlUserinfo, '//***:***@') };
+  if (value instanceof Error)
+    return { name: value.name, message: value.message.replace(urlUserinfo, '//***:***@') };
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = secretKey.test(k) ? '***' : scrub(v, depth + 1);

@@ -10,13 +10,18 @@ describe('CLI start-up checks', () => {
     const dir = tempDir('prechew-cli-config-');
     const file = path.join(dir, 'config.json');
     writeFileSync(file, JSON.stringify({ privacy: { persistVaults: true } }));
-    for (const args of [['serve', '--stdio'], ['serve', '--http', '--port', '0']]) {
+    for (const args of [
+      ['serve', '--stdio'],
+      ['serve', '--http', '--port', '0'],
+    ]) {
       const r = await runCli([...args, '--config', file]);
       expect(r.code).toBe(78);
       expect(r.stderr).toMatch(/PRECHEW_VAULT_KEY/);
       expect(r.stdout).toBe('');
     }
-    const withKey = await runCli(['config', '--config', file], { env: { PRECHEW_VAULT_KEY: 'a-long-random-vault-key-0123456789' } });
+    const withKey = await runCli(['config', '--config', file], {
+      env: { PRECHEW_VAULT_KEY: 'a-long-random-vault-key-0123456789' },
+    });
     expect(withKey.code).toBe(0);
   });
 
@@ -31,7 +36,10 @@ describe('CLI start-up checks', () => {
     });
     expect(r.code).toBe(0);
     for (const fragment of ['K9', 'A7', 'P5', 's3cret', 'alice']) expect(r.stdout).not.toContain(fragment);
-    const shown = JSON.parse(r.stdout) as { auth: { token: string }; cloud: { openaiCompatible: { baseURL: string } } };
+    const shown = JSON.parse(r.stdout) as {
+      auth: { token: string };
+      cloud: { openaiCompatible: { baseURL: string } };
+    };
     expect(shown.auth.token).toBe('***');
     expect(shown.cloud.openaiCompatible.baseURL).toBe('https://***:***@llm.example.com/v1');
   });

@@ -72,9 +72,15 @@ describe.skipIf(!mounted)('disk full', () => {
 
   it('redact fails with DISK_FULL, leaves no temp files, rolls the vault back; the cache is kept', async () => {
     ({ client } = await connectStdio(['--config', configFile], env));
-    const summary = await client.callTool({ name: 'summarize', arguments: { text: ARTICLE, engine: 'extractive', length: { sentences: 2 } } });
+    const summary = await client.callTool({
+      name: 'summarize',
+      arguments: { text: ARTICLE, engine: 'extractive', length: { sentences: 2 } },
+    });
     expect(summary.isError).toBeFalsy();
-    const first = await client.callTool({ name: 'redact', arguments: { text: 'Alice Smith called about the invoice.' } });
+    const first = await client.callTool({
+      name: 'redact',
+      arguments: { text: 'Alice Smith called about the invoice.' },
+    });
     expect(first.isError).toBeFalsy();
     const vaultId = (first.structuredContent as { vaultId: string }).vaultId;
     const vaultsDir = path.join(dataDir, 'vaults');
@@ -83,17 +89,30 @@ describe.skipIf(!mounted)('disk full', () => {
     expect(existsSync(cacheFile)).toBe(true);
 
     const filler = fillDisk(mountPoint);
-    const failed = await client.callTool({ name: 'redact', arguments: { text: 'Write to bob.jones@example.com today.', vaultId } });
+    const failed = await client.callTool({
+      name: 'redact',
+      arguments: { text: 'Write to bob.jones@example.com today.', vaultId },
+    });
     expect(failed.isError).toBe(true);
     expect(textOf(failed)).toMatch(/^\[DISK_FULL\].*full/);
     expect(readdirSync(vaultsDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     // Rolled back: the vault knows Alice (saved before) but not the e-mail of the failed call.
-    const restored = await client.callTool({ name: 'restore', arguments: { text: '⟦PERSON_1⟧ wrote to ⟦EMAIL_1⟧', vaultId } });
+    const restored = await client.callTool({
+      name: 'restore',
+      arguments: { text: '⟦PERSON_1⟧ wrote to ⟦EMAIL_1⟧', vaultId },
+    });
     expect(restored.isError).toBeFalsy();
     expect((restored.structuredContent as { text: string }).text).toBe('Alice Smith wrote to ⟦EMAIL_1⟧');
 
     // A cache write on a full disk is not an error for the caller.
-    const summary2 = await client.callTool({ name: 'summarize', arguments: { text: ARTICLE + ' The meeting closed at nine.', engine: 'extractive', length: { sentences: 2 } } });
+    const summary2 = await client.callTool({
+      name: 'summarize',
+      arguments: {
+        text: ARTICLE + ' The meeting closed at nine.',
+        engine: 'extractive',
+        length: { sentences: 2 },
+      },
+    });
     expect(summary2.isError).toBeFalsy();
     await client.close();
     client = undefined;
@@ -101,16 +120,25 @@ describe.skipIf(!mounted)('disk full', () => {
     // A new process on the still-full disk keeps the healthy cache instead of setting it aside.
     const sizeBefore = statSync(cacheFile).size;
     ({ client } = await connectStdio(['--config', configFile], env));
-    const summary3 = await client.callTool({ name: 'summarize', arguments: { text: ARTICLE, engine: 'extractive', length: { sentences: 2 } } });
+    const summary3 = await client.callTool({
+      name: 'summarize',
+      arguments: { text: ARTICLE, engine: 'extractive', length: { sentences: 2 } },
+    });
     expect(summary3.isError).toBeFalsy();
     expect(readdirSync(dataDir).filter((f) => f.includes('.corrupt-'))).toEqual([]);
     expect(statSync(cacheFile).size).toBe(sizeBefore);
 
     // Space freed: the same change now saves, and the vault file holds it.
     rmSync(filler);
-    const again = await client.callTool({ name: 'redact', arguments: { text: 'Write to bob.jones@example.com today.', vaultId } });
+    const again = await client.callTool({
+      name: 'redact',
+      arguments: { text: 'Write to bob.jones@example.com today.', vaultId },
+    });
     expect(again.isError).toBeFalsy();
-    const restoredAfter = await client.callTool({ name: 'restore', arguments: { text: '⟦EMAIL_1⟧', vaultId } });
+    const restoredAfter = await client.callTool({
+      name: 'restore',
+      arguments: { text: '⟦EMAIL_1⟧', vaultId },
+    });
     expect((restoredAfter.structuredContent as { text: string }).text).toBe('bob.jones@example.com');
   }, 120_000);
 });

@@ -30,7 +30,15 @@ interface RawResponse {
 /** One raw HTTP request (lets us forge Host and pick the local address); reads the body only when asked. */
 function rawRequest(
   port: number,
-  options: { method?: string; path?: string; headers?: Record<string, string>; body?: string; localAddress?: string; readBody?: boolean; host?: string } = {},
+  options: {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    localAddress?: string;
+    readBody?: boolean;
+    host?: string;
+  } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -61,7 +69,11 @@ function rawRequest(
 }
 
 async function openSession(port: number, localAddress?: string): Promise<RawResponse> {
-  return rawRequest(port, { body: JSON.stringify(INIT), readBody: false, ...(localAddress ? { localAddress } : {}) });
+  return rawRequest(port, {
+    body: JSON.stringify(INIT),
+    readBody: false,
+    ...(localAddress ? { localAddress } : {}),
+  });
 }
 
 function writeConfig(server: Record<string, unknown>): string {
@@ -74,7 +86,10 @@ function writeConfig(server: Record<string, unknown>): string {
 describe('session limits and idle expiry', () => {
   let server: HttpChild;
   beforeAll(async () => {
-    server = await startHttpChild(['--config', writeConfig({ maxSessions: 6, maxSessionsPerClient: 4, sessionIdleMs: 1500 })]);
+    server = await startHttpChild([
+      '--config',
+      writeConfig({ maxSessions: 6, maxSessionsPerClient: 4, sessionIdleMs: 1500 }),
+    ]);
   });
   afterAll(async () => {
     await server?.stop();
@@ -89,12 +104,20 @@ describe('session limits and idle expiry', () => {
     }
     const fifth = await rawRequest(server.port, { body: JSON.stringify(INIT) });
     expect(fifth.status).toBe(429);
-    expect(JSON.parse(fifth.body)).toMatchObject({ jsonrpc: '2.0', error: { message: expect.stringMatching(/maxSessionsPerClient/) } });
+    expect(JSON.parse(fifth.body)).toMatchObject({
+      jsonrpc: '2.0',
+      error: { message: expect.stringMatching(/maxSessionsPerClient/) },
+    });
     // Another loopback address is another client: it gets the rest of the total budget, then 503.
     for (let i = 0; i < 2; i++) expect((await openSession(server.port, '127.0.0.2')).status).toBe(200);
-    const overTotal = await rawRequest(server.port, { body: JSON.stringify(INIT), localAddress: '127.0.0.3' });
+    const overTotal = await rawRequest(server.port, {
+      body: JSON.stringify(INIT),
+      localAddress: '127.0.0.3',
+    });
     expect(overTotal.status).toBe(503);
-    expect(JSON.parse(overTotal.body)).toMatchObject({ error: { message: expect.stringMatching(/maxSessions/) } });
+    expect(JSON.parse(overTotal.body)).toMatchObject({
+      error: { message: expect.stringMatching(/maxSessions/) },
+    });
     // Closing a session gives its slot back at once.
     const del = await rawRequest(server.port, { method: 'DELETE', headers: { 'mcp-session-id': ids[0]! } });
     expect(del.status).toBeLessThan(300);
@@ -103,11 +126,18 @@ describe('session limits and idle expiry', () => {
     let accepted = 0;
     for (let i = 0; i < 40 && accepted === 0; i++) {
       await new Promise((r) => setTimeout(r, 250));
-      const r = await rawRequest(server.port, { body: JSON.stringify(INIT), readBody: false, localAddress: '127.0.0.3' });
+      const r = await rawRequest(server.port, {
+        body: JSON.stringify(INIT),
+        readBody: false,
+        localAddress: '127.0.0.3',
+      });
       if (r.status === 200) accepted++;
     }
     expect(accepted).toBe(1);
-    const expired = await rawRequest(server.port, { body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }), headers: { 'mcp-session-id': ids[1]! } });
+    const expired = await rawRequest(server.port, {
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+      headers: { 'mcp-session-id': ids[1]! },
+    });
     expect(expired.status).toBe(404);
   }, 60_000);
 });
@@ -115,7 +145,15 @@ describe('session limits and idle expiry', () => {
 describe('request timeouts', () => {
   let server: HttpChild;
   beforeAll(async () => {
-    server = await startHttpChild(['--config', writeConfig({ requestTimeoutMs: 1500, headersTimeoutMs: 1000, keepAliveTimeoutMs: 1000, sessionIdleMs: 1000 })]);
+    server = await startHttpChild([
+      '--config',
+      writeConfig({
+        requestTimeoutMs: 1500,
+        headersTimeoutMs: 1000,
+        keepAliveTimeoutMs: 1000,
+        sessionIdleMs: 1000,
+      }),
+    ]);
   });
   afterAll(async () => {
     await server?.stop();
@@ -129,7 +167,9 @@ describe('request timeouts', () => {
       socket.on('data', (d: Buffer) => (received += d.toString()));
       socket.on('error', () => undefined);
       const closed = new Promise<string>((resolve) => socket.once('close', () => resolve(received)));
-      socket.write(`POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n`);
+      socket.write(
+        `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n`,
+      );
       const drip = setInterval(() => socket.write('{'), 300);
       return { socket, closed, drip };
     });
@@ -137,10 +177,23 @@ describe('request timeouts', () => {
     const init = await openSession(server.port);
     const sessionId = String(init.headers['mcp-session-id']);
     const sessionHeaders = { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
-    const initialized = await rawRequest(server.port, { headers: sessionHeaders, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+    const initialized = await rawRequest(server.port, {
+      headers: sessionHeaders,
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+    });
     expect(initialized.status).toBe(202);
     const stream = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: server.port, path: '/mcp', method: 'GET', headers: { accept: 'text/event-stream', ...sessionHeaders }, agent: false }, resolve);
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          path: '/mcp',
+          method: 'GET',
+          headers: { accept: 'text/event-stream', ...sessionHeaders },
+          agent: false,
+        },
+        resolve,
+      );
       req.on('error', reject);
       req.end();
     });
@@ -159,7 +212,10 @@ describe('request timeouts', () => {
       await new Promise((r) => setTimeout(r, 1500));
       expect(streamEnded).toBe(false);
       // The session survived its idle limit while the stream was open, and still answers.
-      const list = await rawRequest(server.port, { headers: sessionHeaders, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) });
+      const list = await rawRequest(server.port, {
+        headers: sessionHeaders,
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+      });
       expect(list.status).toBe(200);
       expect(list.body).toContain('extract-entities');
     } finally {
@@ -185,9 +241,16 @@ describe('malformed input gets 400 and short errors', () => {
     for (const host of ['::1', '[::1]evil.com', '[::1', 'a b']) {
       const r = await rawRequest(server.port, { headers: { host }, body: JSON.stringify(INIT) });
       expect(r.status, host).toBe(400);
-      expect(JSON.parse(r.body)).toMatchObject({ jsonrpc: '2.0', error: { message: expect.stringMatching(/Host/) } });
+      expect(JSON.parse(r.body)).toMatchObject({
+        jsonrpc: '2.0',
+        error: { message: expect.stringMatching(/Host/) },
+      });
     }
-    const ok = await rawRequest(server.port, { headers: { host: `[::1]:${server.port}` }, body: JSON.stringify(INIT), readBody: false });
+    const ok = await rawRequest(server.port, {
+      headers: { host: `[::1]:${server.port}` },
+      body: JSON.stringify(INIT),
+      readBody: false,
+    });
     expect(ok.status).toBe(200);
   });
 
@@ -195,7 +258,12 @@ describe('malformed input gets 400 and short errors', () => {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
     const r = await rawRequest(server.port, { body: deep });
     expect(r.status).toBe(400);
-    const deepInArgs = JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'dedupe', arguments: {} } }).replace('{}', '{"items":' + '['.repeat(50_000) + ']'.repeat(50_000) + '}');
+    const deepInArgs = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 3,
+      method: 'tools/call',
+      params: { name: 'dedupe', arguments: {} },
+    }).replace('{}', '{"items":' + '['.repeat(50_000) + ']'.repeat(50_000) + '}');
     expect((await rawRequest(server.port, { body: deepInArgs })).status).toBe(400);
     // The server is still healthy afterwards.
     expect((await rawRequest(server.port, { method: 'GET', path: '/healthz' })).status).toBe(200);
@@ -255,7 +323,9 @@ describe('wildcard bind', () => {
         .flatMap((l) => l ?? [])
         .find((a) => !a.internal && a.family === 'IPv4');
       if (!external) {
-        console.log('wildcard bind: this machine has no non-loopback IPv4 address; only the loopback path was tested');
+        console.log(
+          'wildcard bind: this machine has no non-loopback IPv4 address; only the loopback path was tested',
+        );
         return;
       }
       // The printed URL and the LAN address both work (traffic stays on this machine).
@@ -264,7 +334,11 @@ describe('wildcard bind', () => {
         expect((await client.listTools()).tools.length).toBeGreaterThan(2);
         await client.close();
       }
-      const noToken = await rawRequest(server.port, { host: external.address, headers: { host: `${external.address}:${server.port}` }, body: JSON.stringify(INIT) });
+      const noToken = await rawRequest(server.port, {
+        host: external.address,
+        headers: { host: `${external.address}:${server.port}` },
+        body: JSON.stringify(INIT),
+      });
       expect(noToken.status).toBe(401);
     } finally {
       await server.stop();

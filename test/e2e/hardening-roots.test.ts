@@ -12,7 +12,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startHttpChild, type HttpChild } from '../helpers/cli.js';
 import { tempDir } from '../helpers/app.js';
 
-const clientModule = pathToFileURL(createRequire(import.meta.url).resolve('@modelcontextprotocol/client')).href;
+const clientModule = pathToFileURL(
+  createRequire(import.meta.url).resolve('@modelcontextprotocol/client'),
+).href;
 
 /** A client script any user can run: announces the given roots, calls extract-entities on a path, prints the outcome. */
 function writeClientScript(): string {
@@ -39,9 +41,16 @@ process.exit(0);
 const asRoot = process.getuid?.() === 0;
 
 /** Run the client script as user nobody when we are root (otherwise as ourselves, with a printed reason). */
-function runClient(script: string, url: string, roots: string[], target: string): Promise<{ uid: number; isError: boolean; text: string }> {
+function runClient(
+  script: string,
+  url: string,
+  roots: string[],
+  target: string,
+): Promise<{ uid: number; isError: boolean; text: string }> {
   const args = [script, url, JSON.stringify(roots), target];
-  const child = asRoot ? spawn('runuser', ['-u', 'nobody', '--', process.execPath, ...args]) : spawn(process.execPath, args);
+  const child = asRoot
+    ? spawn('runuser', ['-u', 'nobody', '--', process.execPath, ...args])
+    : spawn(process.execPath, args);
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -59,7 +68,10 @@ describe('client roots over HTTP never widen the configured roots', () => {
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.stop()));
   });
-  if (!asRoot) console.log('hardening-roots: not running as root, so the client runs as the same user (cannot switch to nobody)');
+  if (!asRoot)
+    console.log(
+      'hardening-roots: not running as root, so the client runs as the same user (cannot switch to nobody)',
+    );
 
   const secretDir = tempDir('prechew-owner-only-');
   const secret = path.join(secretDir, 'secret.txt');
@@ -85,7 +97,12 @@ describe('client roots over HTTP never widen the configured roots', () => {
     const outside = await runClient(script, server.url, ['file:///', pathToFileURL(secretDir).href], secret);
     expect(outside.isError).toBe(true);
     expect(outside.text).toMatch(/PATH_OUTSIDE_ROOTS/);
-    const inside = await runClient(script, server.url, [pathToFileURL(path.join(root, 'sub')).href], path.join(root, 'sub', 'ok.txt'));
+    const inside = await runClient(
+      script,
+      server.url,
+      [pathToFileURL(path.join(root, 'sub')).href],
+      path.join(root, 'sub', 'ok.txt'),
+    );
     expect(inside.isError).toBe(false);
     expect(inside.text).toContain('bob@example.org');
   });

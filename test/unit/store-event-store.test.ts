@@ -3,7 +3,11 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { MemoryEventStore } from '../../src/transports/http.js';
 
 function result(id: number, size: number): JSONRPCMessage {
-  return { jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: 'x'.repeat(size) }] } } as JSONRPCMessage;
+  return {
+    jsonrpc: '2.0',
+    id,
+    result: { content: [{ type: 'text', text: 'x'.repeat(size) }] },
+  } as JSONRPCMessage;
 }
 
 describe('SSE event store (resumption buffer of one session)', () => {
@@ -16,7 +20,9 @@ describe('SSE event store (resumption buffer of one session)', () => {
     expect(store.size).toBeLessThan(20);
     // The newest events are the ones kept, and replay after a kept id still works.
     const replayed: string[] = [];
-    const streamId = await store.replayEventsAfter(ids[ids.length - 3]!, { send: async (id) => void replayed.push(id) });
+    const streamId = await store.replayEventsAfter(ids[ids.length - 3]!, {
+      send: async (id) => void replayed.push(id),
+    });
     expect(streamId).toBe('s1');
     expect(replayed).toEqual(ids.slice(-2));
     expect(await store.getStreamIdForEventId(ids[0]!)).toBeUndefined();
