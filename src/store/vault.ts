@@ -142,7 +142,11 @@ export class VaultStore {
           // already closed
         }
       }
-      rmSync(tmp, { force: true });
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+        // the temp file was never created (e.g. the folder is missing or not a folder)
+      }
       if (this.vaults.get(vault.id) === vault) this.vaults.delete(vault.id);
       if (isDiskFullError(error)) {
         log.warn('vault not saved: the disk is full', { dir });
