@@ -96,7 +96,12 @@ class SqliteCache implements ResultCache {
     try {
       const row = this.getStmt.get(namespace, key);
       if (!row) return undefined;
-      this.touchStmt.run(Date.now(), namespace, key);
+      try {
+        this.touchStmt.run(Date.now(), namespace, key);
+      } catch (error) {
+        // Recording the use is only for eviction order; a full disk must not turn a hit into a miss.
+        if (!isDiskFullError(error)) throw error;
+      }
       return JSON.parse(row.value) as T;
     } catch (error) {
       log.warn('cache read failed; continuing without it', { error });
