@@ -11,6 +11,7 @@ export interface TextItemLike {
   width: number;
   height: number;
   hasEOL?: boolean;
+  fontName?: string;
 }
 
 export interface PdfLine {
@@ -23,6 +24,9 @@ export interface PdfLine {
   cells?: Array<{ x: number; text: string }>;
   /** Engines without geometry mark paragraph breaks with a blank line before. */
   blankBefore?: boolean;
+  /** Set in a monospaced font (code); `raw` keeps its spacing. */
+  mono?: boolean;
+  raw?: string;
 }
 
 export interface PdfPage {
@@ -36,10 +40,11 @@ interface Fragment {
   end: number;
   y: number;
   size: number;
+  mono: boolean;
 }
 
 /** Group pdfjs text items (in content-stream order) into visual lines. */
-export function itemsToLines(items: TextItemLike[]): PdfLine[] {
+export function itemsToLines(items: TextItemLike[], monoFonts: ReadonlySet<string> = new Set()): PdfLine[] {
   const lines: Fragment[][] = [];
   let current: Fragment[] = [];
   for (const item of items) {
@@ -53,6 +58,7 @@ export function itemsToLines(items: TextItemLike[]): PdfLine[] {
       end: (t[4] ?? 0) + item.width,
       y: t[5] ?? 0,
       size,
+      mono: item.fontName !== undefined && monoFonts.has(item.fontName),
     };
     const last = current[current.length - 1];
     const sameLine =
