@@ -46,20 +46,20 @@ export function detectFormat(bytes: Uint8Array, name: string, limits: ZipLimits)
   return textFormat(decodeText(bytes.subarray(0, 64 * 1024)), ext);
 }
 
-/** How many workers share a PDF: one unless the selection is long enough to split. */
-function pdfChunkCount(bytes: Uint8Array, options: ConvertOptions, choice: PdfEngineChoice, name: string): number {
+/** How many workers share a PDF of `pages` pages: one unless the selection is long enough to split. */
+function pdfChunkCount(pages: number, options: ConvertOptions, name: string): number {
   const workers = Math.max(1, options.limits.documentWorkers ?? DEFAULT_DOCUMENT_WORKERS);
-  if (choice === 'pdftotext' || workers === 1) return 1;
-  const estimate = estimatePdfPages(bytes);
-  if (estimate === 0) return bytes.length > 4 * 1024 * 1024 ? workers : 1;
-  let selected = estimate;
+  let selected = pages;
   try {
-    selected = parsePageRanges(options.pages, estimate, name).length;
+    selected = parsePageRanges(options.pages, pages, name).length;
   } catch {
     // the worker reports a bad selection against the real page count
   }
   return Math.max(1, Math.min(workers, Math.floor(selected / MIN_PAGES_PER_CHUNK)));
 }
+
+/** Below this size a PDF whose page count is not visible in its bytes is not worth counting first. */
+const COUNT_PAGES_ABOVE_BYTES = 128 * 1024;
 
 async function convertPdfSandboxed(bytes: Buffer, name: string, options: ConvertOptions, run: SandboxRun) {
   const choice: PdfEngineChoice = options.pdfEngine ?? 'auto';
@@ -70,7 +70,27 @@ async function convertPdfSandboxed(bytes: Buffer, name: string, options: Convert
     );
   }
   const started = Date.now();
-  const chunks = pdfChunkCount(bytes, options, choice, name);
+  const workers = Math.max(1, options.limits.documentWorkers ?? DEFAULT_DOCUMENT_WORKERS);
+  let chunks = 1;
+  if (choice !== 'pdftotext' && workers > 1) {
+    let pages = estimatePdfPages(bytes);
+    if (pages === 0 && bytes.length > COUNT_PAGES_ABOVE_BYTES) {
+      // The page tree sits in compressed object streams: let one worker count the pages first.
+      const [info] = (await runSandboxed(
+        [
+          {
+            kind: 'pdf',
+            bytes,
+            name,
+            request: { chunk: 0, chunks: 1, extract: false, maxDecodedBytes: options.limits.maxUncompressedBytes },
+          },
+        ],
+        run,
+      )) as PdfChunkResult[];
+      pages = info!.total;
+    }
+    chunks = pdfChunkCount(pages, options, name);
+  }
   const results = (await runSandboxed(
     Array.from({ length: chunks }, (_, chunk) => ({
       kind: 'pdf' as const,
@@ -84,7 +104,7 @@ async function convertPdfSandboxed(bytes: Buffer, name: string, options: Convert
         maxDecodedBytes: options.limits.maxUncompressedBytes,
       },
     })),
-    run,
+    { ...run, timeoutMs: Math.max(1, run.timeoutMs - (Date.now() - started)) },
   )) as PdfChunkResult[];
   // What is left (pdftotext fallback, layout) runs here, bounded by the rest of the time limit.
   const remaining = Math.max(1, options.limits.documentTimeoutMs - (Date.now() - started));
