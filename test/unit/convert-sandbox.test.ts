@@ -3,12 +3,16 @@
  * (a Flate-bomb PDF, a DOCX that expands to exhaust memory, HTML nested 2,000 levels deep) fail
  * with a clear error naming the file, while other conversions keep being answered.
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { deflateRawSync, deflateSync, constants as zc } from 'node:zlib';
 import { strToU8, unzipSync, zipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeSandbox } from '../../src/engines/documents/index.js';
 import { guardPdfStreams, leadingFlateFilters } from '../../src/engines/documents/pdf-guard.js';
 import { PrechewError } from '../../src/errors.js';
+import { tempDir } from '../helpers/app.js';
+import { connectHttp, startHttpChild } from '../helpers/cli.js';
 import * as fx from '../helpers/make-documents.js';
 
 const run = fx.convertForTest;
@@ -170,4 +174,44 @@ describe('document sandbox', () => {
     setTimeout(() => controller.abort(), 200);
     expect((await errorOf(pending)).code).toBe('CANCELLED');
   });
+});
+
+describe('HTTP server with hostile documents (built CLI as a child process)', () => {
+  it('answers /healthz and other tool calls while a nested HTML and a Flate-bomb PDF are converted', async () => {
+    const dir = tempDir('prechew-sandbox-http-');
+    const config = path.join(dir, 'mcp.config.json');
+    writeFileSync(config, JSON.stringify({ limits: { documentTimeoutMs: 6000 } }));
+    const server = await startHttpChild(['--config', config]);
+    try {
+      const client = await connectHttp(server.url);
+      const nested = `<html><body>${'<div>'.repeat(2000)}deep${'</div>'.repeat(2000)}</body></html>`;
+      const slow = client.callTool(
+        { name: 'convert', arguments: { data: Buffer.from(nested).toString('base64'), filename: 'nested.html' } },
+        { timeout: 60_000 },
+      );
+      const bomb = client.callTool(
+        { name: 'convert', arguments: { data: makeFlateBombPdf(1024).toString('base64'), filename: 'bomb.pdf' } },
+        { timeout: 60_000 },
+      );
+      const health = await fetch(new URL('/healthz', server.url));
+      expect(health.status).toBe(200);
+      const small = await client.callTool({
+        name: 'convert',
+        arguments: { data: Buffer.from('# Title\n\nbody words').toString('base64'), filename: 'small.md' },
+      });
+      expect(small.isError).toBeFalsy();
+      const bombResult = await bomb;
+      expect(bombResult.isError).toBe(true);
+      expect(JSON.stringify(bombResult.content)).toMatch(/bomb\.pdf.*limits\.maxUncompressedBytes/);
+      const slowResult = await slow;
+      const text = JSON.stringify(slowResult.content);
+      if (slowResult.isError) expect(text).toMatch(/nested\.html.*(limits\.documentTimeoutMs|nested too deeply)/);
+      else expect(text).toContain('deep');
+      // Still serving after both.
+      expect((await fetch(new URL('/healthz', server.url))).status).toBe(200);
+      await client.close();
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  }, 120_000);
 });
