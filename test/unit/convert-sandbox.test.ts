@@ -46,7 +46,7 @@ function zerosZlib(mib: number): Buffer {
 }
 
 /** A one-page PDF whose content stream inflates to `mib` MiB (raw bytes with a correct xref). */
-export function makeFlateBombPdf(mib: number, filters = '/FlateDecode'): Buffer {
+export function makeFlateBombPdf(mib: number, filters = '/FlateDecode', extraDict = ''): Buffer {
   let data = zerosZlib(mib);
   if (filters.split('/FlateDecode').length > 2) data = Buffer.from(zipSyncZlib(data));
   const parts: Buffer[] = [];
@@ -71,7 +71,7 @@ export function makeFlateBombPdf(mib: number, filters = '/FlateDecode'): Buffer 
   obj(2, '<< /Type /Pages /Kids [3 0 R] /Count 1 >>');
   obj(3, '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>');
   obj(4, [
-    Buffer.from(`<< /Length ${data.length} /Filter ${filters.includes(' ') ? `[${filters}]` : filters} >>\nstream\n`, 'latin1'),
+    Buffer.from(`<< /Length ${data.length}${extraDict} /Filter ${filters.includes(' ') ? `[${filters}]` : filters} >>\nstream\n`, 'latin1'),
     data,
     Buffer.from('\nendstream', 'latin1'),
   ]);
@@ -113,6 +113,12 @@ describe('PDF decompression guard', () => {
     const twice = makeFlateBombPdf(1024, '/FlateDecode /FlateDecode');
     expect(twice.length).toBeLessThan(64 * 1024);
     await expect(guardPdfStreams(twice, 'twice.pdf', 200 * 1024 * 1024)).rejects.toThrow(/twice\.pdf.*decompression bomb/);
+    // An image stream is never decoded for text, so it does not count; one that a page names as
+    // its content is inflated by pdfjs whatever its dictionary claims, so it does.
+    const disguised = makeFlateBombPdf(1024, '/FlateDecode', ' /Type /XObject /Subtype /Image');
+    expect((await errorOf(guardPdfStreams(disguised, 'disguised.pdf', 200 * 1024 * 1024))).code).toBe('INPUT_TOO_LARGE');
+    const image = Buffer.from(disguised.toString('latin1').replace('/Contents 4 0 R', '/Contents 9 0 R'), 'latin1');
+    await expect(guardPdfStreams(image, 'image.pdf', 200 * 1024 * 1024)).resolves.toBeUndefined();
     // Under the budget the same construction passes.
     await expect(guardPdfStreams(makeFlateBombPdf(4), 'small.pdf', 200 * 1024 * 1024)).resolves.toBeUndefined();
   });

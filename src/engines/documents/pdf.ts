@@ -266,6 +266,8 @@ export function chunkPages(selected: number[], chunks: number, chunk: number): n
  * (the page tree sits in compressed object streams).
  */
 export function estimatePdfPages(bytes: Uint8Array): number {
+  // Scanning a big file here would hold up the event loop: a worker counts those instead.
+  if (bytes.length > 8 * 1024 * 1024) return 0;
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   const objects = text.match(/\/Type\s*\/Page(?![a-zA-Z])/g)?.length ?? 0;
   let count = 0;

@@ -18,7 +18,8 @@ import type { ConvertLimits } from './types.js';
 
 /** Heap cap of one sandbox worker when limits.documentMemoryMb is not given. */
 export const DEFAULT_DOCUMENT_MEMORY_MB = 1024;
-const IDLE_MS = 30_000;
+// A fresh worker costs about a second (loading pdfjs or mammoth); keep warm ones a while.
+const IDLE_MS = 120_000;
 /** Idle workers kept warm (per heap-cap size). */
 const MAX_IDLE = 4;
 
