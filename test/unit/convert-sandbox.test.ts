@@ -173,6 +173,12 @@ describe('document sandbox', () => {
     expect(ticks).toBeGreaterThan(0);
   });
 
+  it('queues a burst of documents beyond the busy-worker limit and converts them all', async () => {
+    const docs = Array.from({ length: 7 }, (_, i) => `<html><body><h1>Doc ${i}</h1><p>Body of document ${i}.</p></body></html>`);
+    const results = await Promise.all(docs.map((html, i) => run(html, `burst-${i}.html`)));
+    results.forEach((r, i) => expect(r.markdown).toContain(`Body of document ${i}.`));
+  });
+
   it('cancels a running conversion by terminating its worker', async () => {
     const html = `<html><body>${'<div>'.repeat(2000)}x${'</div>'.repeat(2000)}</body></html>`;
     const controller = new AbortController();

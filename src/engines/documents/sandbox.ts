@@ -29,17 +29,29 @@ export type SandboxJob =
       kind: 'convert';
       bytes: Uint8Array;
       name: string;
-      options: { pages?: string | undefined; format?: 'markdown' | 'text' | undefined; limits: ConvertLimits };
+      options: {
+        pages?: string | undefined;
+        format?: 'markdown' | 'text' | undefined;
+        limits: ConvertLimits;
+      };
     }
   | { id: number; kind: 'pdf'; bytes: Uint8Array; name: string; request: PdfChunkRequest };
 
 /** Distributes Omit over the job union (plain Omit would merge its members). */
-export type SandboxJobInput = SandboxJob extends infer J ? (J extends SandboxJob ? Omit<J, 'id'> : never) : never;
+export type SandboxJobInput = SandboxJob extends infer J
+  ? J extends SandboxJob
+    ? Omit<J, 'id'>
+    : never
+  : never;
 
 export type SandboxReply =
   | { id: number; type: 'progress'; done: number; of: number }
   | { id: number; type: 'done'; result: unknown }
-  | { id: number; type: 'error'; error: { code: string; message: string; details?: Record<string, unknown> | undefined } };
+  | {
+      id: number;
+      type: 'error';
+      error: { code: string; message: string; details?: Record<string, unknown> | undefined };
+    };
 
 // From the compiled build the worker is plain JavaScript. From the TypeScript sources (tests,
 // `vitest`), the worker loads them through a small TypeScript loader (a development dependency).
@@ -50,6 +62,28 @@ const sourceLoaderUrl = new URL('./ts-source-loader.mjs', import.meta.url);
 /** Whether documents can be parsed on sandbox workers here (false only in an incomplete build). */
 export function sandboxAvailable(): boolean {
   return workerUrl.protocol === 'file:' && existsSync(fileURLToPath(workerUrl));
+}
+
+/**
+ * Workers parsing at the same time, over all documents: each may use up to its heap cap, so a
+ * burst of large documents waits its turn (within its own time limit) instead of exhausting memory.
+ */
+const MAX_BUSY = 4;
+let busyCount = 0;
+const waiting: Array<() => void> = [];
+
+function acquireSlot(): Promise<void> {
+  if (busyCount < MAX_BUSY) {
+    busyCount++;
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => waiting.push(resolve));
+}
+
+function releaseSlot(): void {
+  const next = waiting.shift();
+  if (next) next();
+  else busyCount--;
 }
 
 const idle = new Map<number, Worker[]>();
@@ -133,7 +167,8 @@ function memoryError(name: string, memoryMb: number): PrechewError {
  * of the document.
  */
 export async function runSandboxed(jobs: SandboxJobInput[], run: SandboxRun): Promise<unknown[]> {
-  if (run.signal?.aborted) throw new PrechewError('CANCELLED', 'The request was cancelled before it finished.');
+  if (run.signal?.aborted)
+    throw new PrechewError('CANCELLED', 'The request was cancelled before it finished.');
   const results = new Array<unknown>(jobs.length);
   const progress = jobs.map(() => ({ done: 0, of: 0 }));
   const busy = new Map<Worker, boolean>();
@@ -150,48 +185,68 @@ export async function runSandboxed(jobs: SandboxJobInput[], run: SandboxRun): Pr
       timer = setTimeout(() => fail(timeoutError(run.name, run.timeoutMs)), run.timeoutMs);
       onAbort = () => fail(new PrechewError('CANCELLED', 'The request was cancelled before it finished.'));
       run.signal?.addEventListener('abort', onAbort, { once: true });
-      jobs.forEach((input, index) => {
-        const worker = takeWorker(run.memoryMb);
-        busy.set(worker, true);
-        const id = nextId++;
-        worker.on('message', (reply: SandboxReply) => {
-          if (reply.id !== id || failed) return;
-          if (reply.type === 'progress') {
-            progress[index] = { done: reply.done, of: reply.of };
-            run.onProgress?.(
-              progress.reduce((a, p) => a + p.done, 0),
-              progress.reduce((a, p) => a + p.of, 0),
-            );
-            return;
-          }
-          if (reply.type === 'error') {
-            fail(new PrechewError(reply.error.code as ErrorCode, reply.error.message, reply.error.details));
-            return;
-          }
-          busy.set(worker, false);
-          results[index] = reply.result;
-          if (--pending === 0) resolve();
-        });
-        worker.on('error', (error: Error & { code?: string }) => {
-          if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') fail(memoryError(run.name, run.memoryMb));
-          else
-            fail(
-              new PrechewError('ENGINE_FAILED', `The converter stopped unexpectedly while reading ${run.name}.`, undefined, {
-                cause: error,
-              }),
-            );
-        });
-        worker.on('exit', () => {
-          if (busy.get(worker))
-            fail(new PrechewError('ENGINE_FAILED', `The converter stopped unexpectedly while reading ${run.name}.`));
-        });
-        worker.postMessage({ ...input, id });
-      });
+      jobs.forEach(
+        (input, index) =>
+          void acquireSlot().then(() => {
+            if (failed) {
+              releaseSlot();
+              return;
+            }
+            const worker = takeWorker(run.memoryMb);
+            busy.set(worker, true);
+            const id = nextId++;
+            worker.on('message', (reply: SandboxReply) => {
+              if (reply.id !== id || failed) return;
+              if (reply.type === 'progress') {
+                progress[index] = { done: reply.done, of: reply.of };
+                run.onProgress?.(
+                  progress.reduce((a, p) => a + p.done, 0),
+                  progress.reduce((a, p) => a + p.of, 0),
+                );
+                return;
+              }
+              if (reply.type === 'error') {
+                fail(
+                  new PrechewError(reply.error.code as ErrorCode, reply.error.message, reply.error.details),
+                );
+                return;
+              }
+              busy.set(worker, false);
+              results[index] = reply.result;
+              if (--pending === 0) resolve();
+            });
+            worker.on('error', (error: Error & { code?: string }) => {
+              if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') fail(memoryError(run.name, run.memoryMb));
+              else
+                fail(
+                  new PrechewError(
+                    'ENGINE_FAILED',
+                    `The converter stopped unexpectedly while reading ${run.name}.`,
+                    undefined,
+                    {
+                      cause: error,
+                    },
+                  ),
+                );
+            });
+            worker.on('exit', () => {
+              if (busy.get(worker))
+                fail(
+                  new PrechewError(
+                    'ENGINE_FAILED',
+                    `The converter stopped unexpectedly while reading ${run.name}.`,
+                  ),
+                );
+            });
+            worker.postMessage({ ...input, id });
+          }),
+      );
     });
   } finally {
     clearTimeout(timer);
     if (onAbort) run.signal?.removeEventListener('abort', onAbort);
     for (const [worker, working] of busy) {
+      releaseSlot();
       // A worker still working (failure, timeout, cancel) is terminated: parsing cannot be interrupted.
       if (working) {
         worker.removeAllListeners('exit');
