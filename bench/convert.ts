@@ -2,13 +2,18 @@
  * Conversion benchmark: pages/s and MB/s per PDF engine on generated report PDFs and on the real
  * PDFs Debian documentation packages install under /usr/share/doc (gzipped ones are unpacked in
  * memory), token-level F1 of pdfjs against pdftotext, DOCX and HTML throughput, and the latency of
- * a cache hit through the tool path. Prints nothing, asserts nothing.
+ * a cache hit through the tool path; the sandbox's cost (in-process parsing vs a warm and a cold
+ * worker) and, on a long PDF, headings kept and pages/s for pdfjs on 1 and 2 workers against
+ * pdftotext (what `auto` used above 150 pages before). Prints nothing, asserts nothing.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Document, HeadingLevel, Packer, Paragraph } from 'docx';
-import { convert, findPdftotext, type ConvertOptions } from '../src/engines/documents/index.js';
+import { PDFDocument } from 'pdf-lib';
+import { convertNonPdf, finishResult } from '../src/engines/documents/convert-core.js';
+import { closeSandbox, convert, findPdftotext, type ConvertOptions } from '../src/engines/documents/index.js';
+import { assemblePdf, extractPdfChunk } from '../src/engines/documents/pdf.js';
 import { convertDocument } from '../src/tools/convert.js';
 import { makeTestApp } from '../test/helpers/app.js';
 import { HTML_PAGE, makeReportPdf } from '../test/helpers/make-documents.js';
@@ -167,6 +172,9 @@ export async function benchConvert(): Promise<Record<string, number | string>> {
   out['html.msPerDoc'] = round(s * 1000);
   out['html.MBPerSec'] = round(Buffer.byteLength(html) / MB / s, 2);
 
+  Object.assign(out, await benchSandbox(docx));
+  Object.assign(out, await benchLongPdf(hasPdftotext));
+
   // Cache hit through the same helper the tool uses (SQLite in a temp data dir).
   const app = makeTestApp({ convert: { pdfEngine: 'pdfjs' } });
   try {
@@ -181,5 +189,92 @@ export async function benchConvert(): Promise<Record<string, number | string>> {
   } finally {
     await app.dispose();
   }
+  return out;
+}
+
+/** The old path: parse on the calling thread, no worker. */
+async function convertInProcess(bytes: Buffer, name: string): Promise<void> {
+  const signal = new AbortController().signal;
+  if (name.endsWith('.pdf')) {
+    const chunk = await extractPdfChunk(bytes, name, { chunk: 0, chunks: 1, extract: true, maxDecodedBytes: limits.maxUncompressedBytes }, () => undefined);
+    finishResult(name, 'pdf', await assemblePdf(bytes, name, 'pdfjs', [chunk], signal), {});
+    return;
+  }
+  const { format, result } = await convertNonPdf(bytes, { name, options: { limits }, signal });
+  finishResult(name, format, result, {});
+}
+
+async function median(runs: number, fn: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+}
+
+/** Latency of a small DOCX, HTML and PDF: in-process (before), warm sandbox worker, cold worker. */
+async function benchSandbox(docx: Buffer): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const small: Array<[string, Buffer]> = [
+    ['docx', docx],
+    ['html', Buffer.from(HTML_PAGE)],
+    ['pdf', Buffer.from(await makeReportPdf({ pages: 4 }))],
+  ];
+  for (const [kind, bytes] of small) {
+    const name = `small.${kind}`;
+    await convertInProcess(bytes, name);
+    out[`sandbox.${kind}.inProcessMs`] = round(await median(7, () => convertInProcess(bytes, name)), 1);
+    await convert({ bytes, name }, { limits, pdfEngine: 'pdfjs' });
+    out[`sandbox.${kind}.warmWorkerMs`] = round(await median(7, () => convert({ bytes, name }, { limits, pdfEngine: 'pdfjs' })), 1);
+    out[`sandbox.${kind}.coldWorkerMs`] = round(
+      await median(3, async () => {
+        await closeSandbox();
+        await convert({ bytes, name }, { limits, pdfEngine: 'pdfjs' });
+      }),
+      1,
+    );
+  }
+  return out;
+}
+
+/** A long real PDF: the valgrind manual when installed, else the bzip2 fixture repeated to 152 pages. */
+async function longPdf(): Promise<{ name: string; bytes: Buffer }> {
+  try {
+    return { name: 'valgrind_manual.pdf', bytes: gunzipSync(readFileSync('/usr/share/doc/valgrind/valgrind_manual.pdf.gz')) };
+  } catch {
+    const source = await PDFDocument.load(readFileSync(new URL('../../fixtures/real/pdf/bzip2-manual.pdf', import.meta.url)));
+    const doc = await PDFDocument.create();
+    for (let copy = 0; copy < 4; copy++)
+      for (const page of await doc.copyPages(source, source.getPageIndices())) doc.addPage(page);
+    return { name: 'bzip2-manual-x4.pdf', bytes: Buffer.from(await doc.save()) };
+  }
+}
+
+async function benchLongPdf(hasPdftotext: boolean): Promise<Record<string, number | string>> {
+  const out: Record<string, number | string> = {};
+  const { name, bytes } = await longPdf();
+  out['long.document'] = name;
+  const headings = (md: string) => (md.match(/^#{1,6} /gm) ?? []).length;
+  const long = { ...limits, documentTimeoutMs: 600_000 };
+  for (const workers of [1, 2]) {
+    await closeSandbox();
+    const t = performance.now();
+    const r = await convert({ bytes, name }, { limits: { ...long, documentWorkers: workers }, pdfEngine: 'auto' });
+    const s = (performance.now() - t) / 1000;
+    out['long.pages'] = r.metadata.pagesConverted ?? 0;
+    out[`long.pdfjs.${workers}worker.pagesPerSec`] = round((r.metadata.pagesConverted ?? 0) / s);
+    out['long.headings.pdfjsWorkers'] = headings(r.markdown);
+  }
+  if (hasPdftotext) {
+    const t = performance.now();
+    const r = await convert({ bytes, name }, { limits: long, pdfEngine: 'pdftotext' });
+    out['long.pdftotext.pagesPerSec'] = round((r.metadata.pagesConverted ?? 0) / ((performance.now() - t) / 1000));
+    // Before: `auto` switched to pdftotext above 150 pages, so it kept what pdftotext keeps.
+    out['long.headings.pdftotext'] = headings(r.markdown);
+    out['long.headings.oldAuto'] = (r.metadata.pagesConverted ?? 0) > 150 ? headings(r.markdown) : 'n/a (≤150 pages)';
+  }
+  await closeSandbox();
   return out;
 }

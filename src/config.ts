@@ -63,6 +63,8 @@ const limitsSchema = z
     maxItems: z.number().int().positive().default(200_000),
     /** Wall-clock limit for one document conversion. */
     documentTimeoutMs: z.number().int().positive().default(120_000),
+    /** Heap cap of the worker thread that parses one document; above it the conversion fails cleanly. */
+    documentMemoryMb: z.number().int().min(32).default(1024),
     /** Zip containers (DOCX, XLSX, PPTX, EPUB, ODT): caps against zip bombs. */
     maxUncompressedBytes: z.number().int().positive().default(200 * MB),
     maxZipEntries: z.number().int().positive().default(10_000),
@@ -83,6 +85,8 @@ const dataSchema = z
 const convertSchema = z
   .object({
     pdfEngine: z.enum(['auto', 'pdfjs', 'pdftotext']).default('auto'),
+    /** Worker threads that parse page ranges of one long PDF at the same time. */
+    pdfWorkers: z.number().int().min(1).max(16).default(2),
     maxCsvRows: z.number().int().positive().default(500),
     maxJsonChars: z.number().int().positive().default(200_000),
     /** ffmpeg for audio/video formats beyond WAV/MP3/OGG/Opus/FLAC: a command on PATH or a path; false disables it. */

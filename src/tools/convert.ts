@@ -29,6 +29,8 @@ export interface ConvertDocumentOptions {
   pages?: string | undefined;
   format?: 'markdown' | 'text' | undefined;
   signal?: AbortSignal | undefined;
+  /** Pages parsed so far (paged documents). */
+  onProgress?: ((done: number, total: number) => void) | undefined;
 }
 
 export interface ConvertedDocument extends ConvertResult {
@@ -74,10 +76,13 @@ export async function convertDocument(
       format: options.format,
       pdfEngine: settings.pdfEngine,
       signal: options.signal,
+      onProgress: options.onProgress,
       limits: {
         maxUncompressedBytes: limits.maxUncompressedBytes,
         maxZipEntries: limits.maxZipEntries,
         documentTimeoutMs: limits.documentTimeoutMs,
+        documentMemoryMb: limits.documentMemoryMb,
+        documentWorkers: settings.pdfWorkers,
         maxCsvRows: settings.maxCsvRows,
         maxJsonChars: settings.maxJsonChars,
       },
@@ -235,12 +240,22 @@ export const convertTool = defineTool({
       name = read.file.name;
     }
     ctx.progress({ progress: 0, total: 1, message: `converting ${name}` });
+    let reported = 0;
+    let pagesTotal = 0;
     const result = await convertDocument(ctx.app, bytes, name, {
       pages: input.pages,
       format: input.format,
       signal: ctx.signal,
+      // Per page of a PDF; the last step (layout) is reported by the final "done".
+      onProgress: (done, total) => {
+        if (done <= reported || total === 0) return;
+        reported = done;
+        pagesTotal = Math.max(pagesTotal, total);
+        ctx.progress({ progress: done, total: pagesTotal + 1, message: `page ${done} of ${pagesTotal}` });
+      },
     });
-    ctx.progress({ progress: 1, total: 1, message: 'done' });
+    // Progress only ever increases (MCP): the final step follows the last page.
+    ctx.progress({ progress: pagesTotal + 1, total: pagesTotal + 1, message: 'done' });
     const m = result.metadata;
     const output: Output = {
       markdown: result.markdown,

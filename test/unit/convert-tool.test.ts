@@ -138,6 +138,21 @@ describe('convert tool', () => {
   });
 });
 
+describe('convert tool progress', () => {
+  it('reports progress per PDF page, always increasing, ending with done', async () => {
+    const { app: a, dir } = app();
+    writeFileSync(path.join(dir, 'long.pdf'), await fx.makeReportPdf({ pages: 30 }));
+    const updates: Array<{ progress: number; total?: number | undefined; message?: string | undefined }> = [];
+    const r = await callTool(a, convertTool, { path: 'long.pdf' }, { onProgress: (u) => updates.push(u) });
+    expect(r.isError).toBe(false);
+    const pages = updates.filter((u) => /^page \d+ of \d+$/.test(u.message ?? ''));
+    expect(pages.length).toBe(30);
+    expect(pages[pages.length - 1]!.message).toBe('page 30 of 30');
+    for (let i = 1; i < updates.length; i++) expect(updates[i]!.progress).toBeGreaterThan(updates[i - 1]!.progress);
+    expect(updates[updates.length - 1]).toMatchObject({ progress: 31, total: 31, message: 'done' });
+  });
+});
+
 describe('documentFileReader', () => {
   function ctxFor(a: App): ToolContext {
     return {

@@ -11,6 +11,7 @@ export interface TextItemLike {
   width: number;
   height: number;
   hasEOL?: boolean;
+  fontName?: string;
 }
 
 export interface PdfLine {
@@ -23,6 +24,10 @@ export interface PdfLine {
   cells?: Array<{ x: number; text: string }>;
   /** Engines without geometry mark paragraph breaks with a blank line before. */
   blankBefore?: boolean;
+  /** Set in a monospaced font (code): `raw` keeps its inner spacing, `charWidth` its grid. */
+  mono?: boolean;
+  raw?: string;
+  charWidth?: number;
 }
 
 export interface PdfPage {
@@ -36,10 +41,11 @@ interface Fragment {
   end: number;
   y: number;
   size: number;
+  mono: boolean;
 }
 
 /** Group pdfjs text items (in content-stream order) into visual lines. */
-export function itemsToLines(items: TextItemLike[]): PdfLine[] {
+export function itemsToLines(items: TextItemLike[], monoFonts: ReadonlySet<string> = new Set()): PdfLine[] {
   const lines: Fragment[][] = [];
   let current: Fragment[] = [];
   for (const item of items) {
@@ -53,6 +59,7 @@ export function itemsToLines(items: TextItemLike[]): PdfLine[] {
       end: (t[4] ?? 0) + item.width,
       y: t[5] ?? 0,
       size,
+      mono: item.fontName !== undefined && monoFonts.has(item.fontName),
     };
     const last = current[current.length - 1];
     const sameLine =
@@ -103,6 +110,29 @@ function fragmentsToLine(frags: Fragment[]): PdfLine {
     x: frags[0]!.x,
     size: size || frags[0]!.size,
   };
+  const monoChars = frags.reduce((n, f) => n + (f.mono ? f.text.replace(/\s/g, '').length : 0), 0);
+  const allChars = frags.reduce((n, f) => n + f.text.replace(/\s/g, '').length, 0);
+  // A bullet or number before monospaced words is a list item about code, not code.
+  if (allChars > 0 && frags[0]!.mono && monoChars / allChars >= 0.8) {
+    // Code: keep the spacing on the character grid, and never read its columns as a table.
+    const monoFrags = frags.filter((f) => f.mono && f.text.length > 0);
+    const charWidth =
+      monoFrags.reduce((w, f) => w + (f.end - f.x), 0) / Math.max(1, monoFrags.reduce((n, f) => n + f.text.length, 0));
+    let raw = '';
+    let end: number | undefined;
+    for (const f of frags) {
+      if (end !== undefined && charWidth > 0) {
+        const gap = Math.round((f.x - end) / charWidth);
+        if (gap > 0 && !/\s$/.test(raw) && !/^\s/.test(f.text)) raw += ' '.repeat(gap);
+      }
+      raw += f.text;
+      end = f.end;
+    }
+    line.mono = true;
+    line.raw = raw.replace(/\s+$/, '');
+    if (charWidth > 0) line.charWidth = charWidth;
+    return line;
+  }
   if (cells.length > 1) line.cells = cells;
   return line;
 }
@@ -163,6 +193,32 @@ export function removeRepeatedLines(pages: PdfPage[], sample: PdfPage[] = []): n
     );
   }
   const needed = all.length >= 3 ? Math.max(3, Math.ceil(all.length * 0.6)) : Infinity;
+  // Books alternate their running heads (chapter title on odd pages, book title on even ones):
+  // a line repeating on most pages of one parity is a running head too.
+  const parityPages = [0, 1].map((parity) => all.filter((p) => p.number % 2 === parity).length);
+  const parityNeeded = parityPages.map((n) => (n >= 3 ? Math.max(3, Math.ceil(n * 0.6)) : Infinity));
+  const byParity = new Map<string, number>();
+  for (const page of all)
+    for (const i of new Set(edgeLines(page.lines, 2)))
+      if (!isHeadingSized(page.lines[i]!)) {
+        const key = `${page.number % 2}|${exactKey(page.lines[i]!.text)}`;
+        byParity.set(key, (byParity.get(key) ?? 0) + 1);
+      }
+  const offset = runningPageNumberOffset(all, isHeadingSized);
+  // Chapter running heads ("How to use bzip2" over every page of chapter 2) repeat on a run of
+  // pages only: the same short line, outermost at the same height on three or more pages.
+  const outerSpots = new Map<string, number[]>();
+  for (const page of all)
+    for (const i of new Set(edgeLines(page.lines, 1))) {
+      const line = page.lines[i]!;
+      if (isHeadingSized(line) || line.y === undefined || line.text.split(/\s+/).length > 10) continue;
+      const key = exactKey(line.text);
+      outerSpots.set(key, [...(outerSpots.get(key) ?? []), line.y]);
+    }
+  const chapterHead = (line: PdfLine) => {
+    const ys = outerSpots.get(exactKey(line.text));
+    return ys !== undefined && ys.length >= 3 && Math.max(...ys) - Math.min(...ys) <= 2;
+  };
   let removed = 0;
   for (const page of pages) {
     const drop = new Set<number>();
@@ -172,7 +228,10 @@ export function removeRepeatedLines(pages: PdfPage[], sample: PdfPage[] = []): n
       if (isHeadingSized(line)) continue;
       const repeated =
         (exact.get(exactKey(line.text)) ?? 0) >= needed ||
-        (outermost.has(i) && (folded.get(normalizeForRepeat(line.text)) ?? 0) >= needed);
+        (byParity.get(`${page.number % 2}|${exactKey(line.text)}`) ?? 0) >= parityNeeded[page.number % 2]! ||
+        (outermost.has(i) && (folded.get(normalizeForRepeat(line.text)) ?? 0) >= needed) ||
+        (outermost.has(i) && offset !== undefined && edgePageNumber(line.text) === page.number + offset) ||
+        (outermost.has(i) && chapterHead(line));
       if (repeated || (all.length >= 2 && PAGE_NUMBER.test(line.text.trim()))) drop.add(i);
     }
     if (drop.size) {
@@ -181,6 +240,40 @@ export function removeRepeatedLines(pages: PdfPage[], sample: PdfPage[] = []): n
     }
   }
   return removed;
+}
+
+/** The page number printed at the start or end of a short edge line ("Chapter 3: Utilities 6"). */
+function edgePageNumber(text: string): number | undefined {
+  if (text.split(/\s+/).length > 14) return undefined;
+  const m = /^(\d{1,4})\s+\S|\S\s+(\d{1,4})$/.exec(text.trim());
+  return m ? Number(m[1] ?? m[2]) : undefined;
+}
+
+/**
+ * Running heads that carry the page number and the current chapter ("Chapter 3: Utilities 6",
+ * "How to use bzip2 3") never repeat as text; what repeats is the gap between the printed number
+ * and the page's position in the file. Returns that gap when most pages share it.
+ */
+function runningPageNumberOffset(pages: PdfPage[], isHeadingSized: (l: PdfLine) => boolean): number | undefined {
+  if (pages.length < 4) return undefined;
+  const tally = new Map<number, number>();
+  for (const page of pages) {
+    const offsets = new Set<number>();
+    for (const i of edgeLines(page.lines, 1)) {
+      const line = page.lines[i]!;
+      const n = isHeadingSized(line) ? undefined : edgePageNumber(line.text);
+      if (n !== undefined) offsets.add(n - page.number);
+    }
+    for (const o of offsets) tally.set(o, (tally.get(o) ?? 0) + 1);
+  }
+  let best: number | undefined;
+  let bestCount = 0;
+  for (const [o, c] of tally)
+    if (c > bestCount) {
+      best = o;
+      bestCount = c;
+    }
+  return bestCount >= Math.max(3, Math.ceil(pages.length * 0.4)) ? best : undefined;
 }
 
 function exactKey(text: string): string {
@@ -231,12 +324,58 @@ export function joinLines(a: string, b: string): string {
 type Block =
   | { kind: 'heading'; level: number; text: string }
   | { kind: 'para'; text: string }
-  | { kind: 'table'; rows: string[][] };
+  | { kind: 'table'; rows: string[][] }
+  | { kind: 'code'; lines: string[] }
+  | { kind: 'toc'; entries: string[] };
 
 function alignedColumns(a: PdfLine, b: PdfLine): boolean {
   if (!a.cells || !b.cells || a.cells.length !== b.cells.length) return false;
   const tol = Math.max(a.size ?? 10, b.size ?? 10) * 1.5;
   return a.cells.every((c, i) => Math.abs(c.x - b.cells![i]!.x) <= tol);
+}
+
+/**
+ * A header row above aligned rows: same number of cells, each starting inside its column (header
+ * cells are often centred or bold, so they do not start exactly where the data does).
+ */
+function headerOf(header: PdfLine, row: PdfLine): boolean {
+  if (!header.cells || !row.cells || header.cells.length !== row.cells.length || header.mono) return false;
+  if (header.y !== undefined && row.y !== undefined) {
+    const size = Math.max(header.size ?? 10, row.size ?? 10);
+    if (header.y - row.y > size * 2.5) return false;
+  }
+  const tol = Math.max(header.size ?? 10, row.size ?? 10) * 1.5;
+  return header.cells.every((c, i) => {
+    const start = row.cells![i]!.x - tol;
+    const next = row.cells![i + 1]?.x;
+    return c.x >= start && (next === undefined || c.x < next - tol / 3);
+  });
+}
+
+/** A table-of-contents line: title, a run of dot leaders, page number. */
+const TOC_ENTRY = /^(.*?\S)\s*(?:\.\s*){4,}\s*(\d{1,4}|[ivxlc]{1,7})$/i;
+
+/** Code lines with their indentation on the block's character grid. */
+function codeLines(lines: PdfLine[]): string[] {
+  const widths = lines.map((l) => l.charWidth).filter((w): w is number => w !== undefined && w > 0);
+  const cw = widths.length ? widths.sort((a, b) => a - b)[Math.floor(widths.length / 2)]! : 0;
+  const left = Math.min(...lines.map((l) => l.x ?? 0));
+  const out: string[] = [];
+  let prev: PdfLine | undefined;
+  const spacing = lines
+    .slice(1)
+    .map((l, i) => (lines[i]!.y ?? 0) - (l.y ?? 0))
+    .filter((g) => g > 0)
+    .sort((a, b) => a - b)[0];
+  for (const line of lines) {
+    // A gap of well over one line inside a listing was a blank line.
+    if (prev && spacing && prev.y !== undefined && line.y !== undefined && prev.y - line.y > spacing * 1.6)
+      out.push('');
+    const indent = cw > 0 && line.x !== undefined ? Math.max(0, Math.round((line.x - left) / cw)) : 0;
+    out.push(' '.repeat(indent) + (line.raw ?? line.text));
+    prev = line;
+  }
+  return out;
 }
 
 /** Build Markdown blocks for one page. */
@@ -250,12 +389,39 @@ export function pageBlocks(lines: PdfLine[], body: number | undefined, levels: M
   };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    // Tables: two or more consecutive lines whose wide gaps line up in the same columns.
-    if (line.cells && i + 1 < lines.length && alignedColumns(line, lines[i + 1]!)) {
+    // Table of contents: one entry per line, without the dot leaders.
+    const toc = TOC_ENTRY.exec(line.text);
+    if (toc) {
       endPara();
-      const rows = [line.cells.map((c) => c.text)];
-      let j = i + 1;
-      while (j < lines.length && alignedColumns(line, lines[j]!)) {
+      const entry = `${toc[1]!.replace(/(\s*\.)+$/, '')} … ${toc[2]}`;
+      const last = blocks[blocks.length - 1];
+      if (last?.kind === 'toc') last.entries.push(entry);
+      else blocks.push({ kind: 'toc', entries: [entry] });
+      prev = line;
+      continue;
+    }
+    // Code: consecutive lines in a monospaced font, as one fenced block with its line breaks.
+    if (line.mono && !(line.size && levels.get(Math.round(line.size * 2) / 2))) {
+      endPara();
+      let j = i;
+      while (j < lines.length && lines[j]!.mono && !TOC_ENTRY.test(lines[j]!.text)) j++;
+      blocks.push({ kind: 'code', lines: codeLines(lines.slice(i, j)) });
+      prev = lines[j - 1];
+      i = j - 1;
+      continue;
+    }
+    // Tables: two or more consecutive lines whose wide gaps line up in the same columns, with the
+    // header row above them when its cells fall in the same columns.
+    const startsTable = (k: number) =>
+      lines[k]!.cells !== undefined && k + 1 < lines.length && alignedColumns(lines[k]!, lines[k + 1]!);
+    const isHeader = line.cells && i + 2 < lines.length && !startsTable(i) && startsTable(i + 1) && headerOf(line, lines[i + 1]!);
+    if (isHeader || startsTable(i)) {
+      endPara();
+      const rows = [line.cells!.map((c) => c.text)];
+      const first = isHeader ? lines[i + 1]! : line;
+      if (isHeader) rows.push(first.cells!.map((c) => c.text));
+      let j = isHeader ? i + 2 : i + 1;
+      while (j < lines.length && alignedColumns(first, lines[j]!)) {
         rows.push(lines[j]!.cells!.map((c) => c.text));
         j++;
       }
@@ -303,6 +469,15 @@ export function renderBlocks(blocks: Block[]): string {
     .map((b) => {
       if (b.kind === 'heading') return `${'#'.repeat(b.level)} ${b.text}`;
       if (b.kind === 'table') return markdownTable(b.rows);
+      if (b.kind === 'code') {
+        // A lone short line (an option name, a command) reads best as inline code.
+        const only = b.lines[0]!;
+        if (b.lines.length === 1 && only.length <= 60 && !/^\s|`/.test(only)) return `\`${only}\``;
+        const body = b.lines.join('\n');
+        const fence = body.includes('```') ? '~~~~' : '```';
+        return `${fence}\n${body}\n${fence}`;
+      }
+      if (b.kind === 'toc') return b.entries.map((e) => `- ${e}`).join('\n');
       return escapeLeading(b.text);
     })
     .filter(Boolean)

@@ -1,8 +1,12 @@
 /**
  * PDF text extraction. Two engines: pdfjs-dist (legacy build for Node; positions and font sizes,
  * so headings and simple tables can be recovered) and poppler's `pdftotext` when it is on PATH
- * (much faster on long documents, plain reading-order text). `auto` uses pdfjs, switching to
- * pdftotext for selections over AUTO_PDFTOTEXT_PAGES pages and when pdfjs fails on a page.
+ * (plain reading-order text, no headings). `auto` uses pdfjs on every length of document (long
+ * ones are split into page ranges that run on several sandbox workers, see index.ts) and falls
+ * back to pdftotext only when pdfjs fails.
+ *
+ * Split in two halves: extractPdfChunk runs inside a sandbox worker (it parses untrusted bytes);
+ * assemblePdf runs in the caller and only handles plain line data and the pdftotext process.
  */
 import { execFile } from 'node:child_process';
 import { accessSync, constants as fsConstants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,10 +22,11 @@ import {
   type PdfPage,
   type TextItemLike,
 } from './pdf-layout.js';
-import type { FormatContext, FormatResult, PdfEngineChoice } from './types.js';
+import { guardPdfStreams } from './pdf-guard.js';
+import type { FormatResult, PdfEngineChoice } from './types.js';
 
-/** Above this many selected pages `auto` prefers pdftotext (when installed) for speed. */
-export const AUTO_PDFTOTEXT_PAGES = 150;
+/** Fewer selected pages than this per worker are not worth a second worker. */
+export const MIN_PAGES_PER_CHUNK = 12;
 
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 let pdfjsModule: Promise<PdfJs> | undefined;
@@ -67,7 +72,7 @@ function classifyPdfJsError(error: unknown, name: string, truncated: boolean): P
   if (kind === 'AbortException')
     return new PrechewError('CANCELLED', 'The request was cancelled before it finished.');
   const why = truncated
-    ? 'it appears truncated (no %%EOF at the end; an incomplete download?)'
+    ? 'it appears truncated (the end-of-file marker "%%EOF" is missing; an incomplete download?)'
     : 'its structure is damaged or it is not really a PDF';
   return new PrechewError('CORRUPT_FILE', `${name} cannot be read as a PDF: ${why}.`);
 }
@@ -81,7 +86,10 @@ function cleanTitle(raw: unknown): string | undefined {
 
 interface OpenPdf {
   numPages: number;
-  getPage(n: number): Promise<{ getTextContent(): Promise<{ items: unknown[] }>; cleanup(): unknown }>;
+  getPage(n: number): Promise<{
+    getTextContent(): Promise<{ items: unknown[]; styles?: Record<string, { fontFamily?: string }> }>;
+    cleanup(): unknown;
+  }>;
   getMetadata(): Promise<{ info: unknown }>;
 }
 
@@ -91,7 +99,13 @@ async function pdfjsPageLines(doc: OpenPdf, number: number): Promise<PdfLine[]> 
   const content = await page.getTextContent();
   page.cleanup();
   const items = content.items.filter((i): i is TextItemLike => typeof (i as TextItemLike).str === 'string');
-  return itemsToLines(items);
+  const styles = content.styles ?? {};
+  const mono = new Set(
+    Object.entries(styles)
+      .filter(([, style]) => style.fontFamily === 'monospace')
+      .map(([fontName]) => fontName),
+  );
+  return itemsToLines(items, mono);
 }
 
 /** Pages used only to learn the running header/footer pattern when few pages are selected. */
@@ -214,18 +228,66 @@ async function extractWithPdftotext(
   }
 }
 
-export async function convertPdf(bytes: Uint8Array, ctx: FormatContext): Promise<FormatResult> {
-  const { name, signal } = ctx;
-  const choice: PdfEngineChoice = ctx.options.pdfEngine ?? 'auto';
-  const pdftotext = findPdftotext();
-  if (choice === 'pdftotext' && !pdftotext) {
-    throw new PrechewError(
-      'ENGINE_UNAVAILABLE',
-      'The pdftotext engine was requested but pdftotext is not installed (install poppler-utils, e.g. "apt install poppler-utils" or "brew install poppler"), or set convert.pdfEngine to "auto".',
-    );
-  }
+
+/** What one sandbox worker is asked to extract: its share of the selected pages. */
+export interface PdfChunkRequest {
+  pages?: string | undefined;
+  /** This worker's share (0-based) out of `chunks` contiguous shares of the selected pages. */
+  chunk: number;
+  chunks: number;
+  /** False when only the page count is needed (the pdftotext engine was chosen). */
+  extract: boolean;
+  /** Budget for all decompressed stream bytes (limits.maxUncompressedBytes). */
+  maxDecodedBytes: number;
+}
+
+export interface PdfChunkResult {
+  total: number;
+  selected: number[];
+  pages: PdfPage[];
+  /** Extra pages (chunk 0 only) used to learn running headers when few pages are selected. */
+  sample: PdfPage[];
+  title?: string;
+  version: string;
+  truncated: boolean;
+  /** Set when pdfjs failed on a page: the caller may fall back to pdftotext. */
+  failure?: { code: string; message: string };
+}
+
+/** The contiguous share `chunk` of `selected` split into `chunks` parts. */
+export function chunkPages(selected: number[], chunks: number, chunk: number): number[] {
+  const size = Math.ceil(selected.length / Math.max(1, chunks));
+  return selected.slice(chunk * size, (chunk + 1) * size);
+}
+
+/**
+ * A cheap estimate of the page count from the raw bytes (page objects, or the page tree's
+ * /Count), used only to decide whether a second worker is worth starting; 0 when unknown
+ * (the page tree sits in compressed object streams).
+ */
+export function estimatePdfPages(bytes: Uint8Array): number {
+  // Scanning a big file here would hold up the event loop: a worker counts those instead.
+  if (bytes.length > 8 * 1024 * 1024) return 0;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  const objects = text.match(/\/Type\s*\/Page(?![a-zA-Z])/g)?.length ?? 0;
+  let count = 0;
+  for (const m of text.matchAll(/\/Count\s+(\d{1,6})/g)) count = Math.max(count, Number(m[1]));
+  return Math.max(objects, count);
+}
+
+/**
+ * Runs inside a sandbox worker: open the PDF with pdfjs and extract this worker's share of the
+ * selected pages as lines. `onPage` is called after each page (progress).
+ */
+export async function extractPdfChunk(
+  bytes: Uint8Array,
+  name: string,
+  request: PdfChunkRequest,
+  onPage: (done: number, of: number) => void,
+): Promise<PdfChunkResult> {
   const truncated = !hasEofMarker(bytes);
-  const warnings: string[] = [];
+  // Every worker checks the decompressed size before pdfjs inflates anything.
+  await guardPdfStreams(bytes, name, request.maxDecodedBytes);
   const pdfjs = await loadPdfJs();
   // pdfjs takes ownership of (detaches) the buffer it is given, so it gets a copy.
   const task = pdfjs.getDocument({
@@ -238,76 +300,101 @@ export async function convertPdf(bytes: Uint8Array, ctx: FormatContext): Promise
     stopAtErrors: false,
     verbosity: 0,
   });
-  const onAbort = () => void task.destroy();
-  signal.addEventListener('abort', onAbort, { once: true });
   try {
     let doc: OpenPdf;
     try {
       doc = (await task.promise) as unknown as OpenPdf;
     } catch (error) {
-      throwIfCancelled(signal);
       throw classifyPdfJsError(error, name, truncated);
     }
     const total = doc.numPages;
-    const selected = parsePageRanges(ctx.options.pages, total, name);
-    let engine: 'pdfjs' | 'pdftotext' =
-      choice === 'pdftotext' || (choice === 'auto' && pdftotext && selected.length > AUTO_PDFTOTEXT_PAGES)
-        ? 'pdftotext'
-        : 'pdfjs';
-    let pages: PdfPage[] = [];
-    let sample: PdfPage[] = [];
-    if (engine === 'pdfjs') {
+    const selected = parsePageRanges(request.pages, total, name);
+    const result: PdfChunkResult = { total, selected, pages: [], sample: [], version: pdfjs.version, truncated };
+    if (request.chunk === 0) {
       try {
-        for (const n of selected) {
-          throwIfCancelled(signal);
-          pages.push({ number: n, lines: await pdfjsPageLines(doc, n) });
-        }
-        for (const n of samplePages(selected, total)) {
-          throwIfCancelled(signal);
-          sample.push({ number: n, lines: await pdfjsPageLines(doc, n) });
-        }
-      } catch (error) {
-        throwIfCancelled(signal);
-        const safe = classifyPdfJsError(error, name, truncated);
-        if (choice !== 'auto' || !pdftotext || safe.code === 'ENCRYPTED_FILE') throw safe;
-        warnings.push('pdfjs could not read every page; used pdftotext instead (no headings or tables).');
-        engine = 'pdftotext';
-        pages = [];
-        sample = [];
+        result.title = cleanTitle(((await doc.getMetadata()).info as Record<string, unknown> | undefined)?.Title);
+      } catch {
+        // no usable metadata
       }
+      if (result.title === undefined) delete result.title;
     }
-    if (engine === 'pdftotext') {
-      pages = await extractWithPdftotext(pdftotext!, bytes, selected, name, signal);
-      const extra = samplePages(selected, total);
-      if (extra.length) sample = await extractWithPdftotext(pdftotext!, bytes, extra, name, signal);
-    }
-    if (pages.every((p) => p.lines.length === 0)) {
-      if (truncated) throw classifyPdfJsError(new Error('no text'), name, true);
-      throw ocrError(name);
-    }
-    if (truncated)
-      warnings.push(`${name} appears truncated (no %%EOF marker); the text recovered may be incomplete.`);
-    const empty = emptyPagesWarning(pages);
-    if (empty) warnings.push(empty);
-    const removed = removeRepeatedLines(pages, sample);
-    if (removed > 0) warnings.push(`Removed ${removed} running header/footer line(s) and page numbers.`);
-    const { markdown, firstHeading } = renderPages(pages, { headings: engine === 'pdfjs' });
-    let title: string | undefined;
+    if (!request.extract) return result;
     try {
-      title = cleanTitle(((await doc.getMetadata()).info as Record<string, unknown> | undefined)?.Title);
-    } catch {
-      title = undefined;
+      const mine = chunkPages(selected, request.chunks, request.chunk);
+      for (const n of mine) {
+        result.pages.push({ number: n, lines: await pdfjsPageLines(doc, n) });
+        onPage(result.pages.length, mine.length);
+      }
+      if (request.chunk === 0)
+        for (const n of samplePages(selected, total))
+          result.sample.push({ number: n, lines: await pdfjsPageLines(doc, n) });
+    } catch (error) {
+      const safe = classifyPdfJsError(error, name, truncated);
+      if (safe.code === 'ENCRYPTED_FILE') throw safe;
+      result.failure = { code: safe.code, message: safe.message };
+      result.pages = [];
+      result.sample = [];
     }
-    return {
-      markdown,
-      title: title ?? firstHeading,
-      pages: total,
-      pagesConverted: selected.length,
-      engine: engine === 'pdfjs' ? `pdfjs ${pdfjs.version}` : 'pdftotext',
-      warnings,
-    };
+    return result;
   } finally {
-    signal.removeEventListener('abort', onAbort);
     await task.destroy().catch(() => undefined);
   }
+}
+
+/**
+ * Runs in the caller: join the workers' shares, fall back to pdftotext where pdfjs failed (auto)
+ * or was not chosen, remove running headers and render Markdown. Only plain line data is handled
+ * here; parsing happened in the workers.
+ */
+export async function assemblePdf(
+  bytes: Uint8Array,
+  name: string,
+  choice: PdfEngineChoice,
+  chunks: PdfChunkResult[],
+  signal: AbortSignal,
+): Promise<FormatResult> {
+  const first = chunks[0]!;
+  const { total, selected, truncated } = first;
+  const pdftotext = findPdftotext();
+  const warnings: string[] = [];
+  let engine: 'pdfjs' | 'pdftotext' = choice === 'pdftotext' ? 'pdftotext' : 'pdfjs';
+  let pages: PdfPage[] = chunks.flatMap((c) => c.pages);
+  let sample = first.sample;
+  const failure = chunks.find((c) => c.failure)?.failure;
+  if (engine === 'pdfjs' && failure) {
+    if (choice !== 'auto' || !pdftotext) throw new PrechewError(failure.code as 'CORRUPT_FILE', failure.message);
+    warnings.push('pdfjs could not read every page; used pdftotext instead (no headings or tables).');
+    engine = 'pdftotext';
+  }
+  if (engine === 'pdftotext') {
+    if (!pdftotext)
+      throw new PrechewError(
+        'ENGINE_UNAVAILABLE',
+        'The pdftotext engine was requested but pdftotext is not installed (install poppler-utils, e.g. "apt install poppler-utils" or "brew install poppler"), or set convert.pdfEngine to "auto".',
+      );
+    pages = await extractWithPdftotext(pdftotext, bytes, selected, name, signal);
+    const extra = samplePages(selected, total);
+    sample = extra.length ? await extractWithPdftotext(pdftotext, bytes, extra, name, signal) : [];
+  }
+  if (pages.every((p) => p.lines.length === 0)) {
+    if (truncated) throw classifyPdfJsError(new Error('no text'), name, true);
+    throw ocrError(name);
+  }
+  if (truncated)
+    warnings.push(
+      `${name} appears truncated (its end-of-file marker "%%EOF" is missing); the text recovered may be incomplete.`,
+    );
+  const empty = emptyPagesWarning(pages);
+  if (empty) warnings.push(empty);
+  const removed = removeRepeatedLines(pages, sample);
+  if (removed > 0) warnings.push(`Removed ${removed} running header/footer line(s) and page numbers.`);
+  const { markdown, firstHeading } = renderPages(pages, { headings: engine === 'pdfjs' });
+  return {
+    markdown,
+    title: first.title ?? firstHeading,
+    pages: total,
+    pagesConverted: selected.length,
+    engine: engine === 'pdfjs' ? `pdfjs ${first.version}` : 'pdftotext',
+    warnings,
+  };
 }

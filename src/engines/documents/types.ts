@@ -38,6 +38,10 @@ export interface ConvertLimits {
   documentTimeoutMs: number;
   maxCsvRows: number;
   maxJsonChars: number;
+  /** Heap cap of the worker that parses one document (default 1024 MB). */
+  documentMemoryMb?: number | undefined;
+  /** Workers that parse page ranges of one long PDF at the same time (default 2). */
+  documentWorkers?: number | undefined;
 }
 
 export interface ConvertOptions {
@@ -47,6 +51,8 @@ export interface ConvertOptions {
   pdfEngine?: PdfEngineChoice | undefined;
   limits: ConvertLimits;
   signal?: AbortSignal | undefined;
+  /** Progress of a paged document: pages done out of pages known so far. */
+  onProgress?: ((done: number, total: number) => void) | undefined;
 }
 
 export interface ConvertInput {
