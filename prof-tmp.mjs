@@ -1,0 +1,15 @@
+import mammoth from 'mammoth';
+import { zipSync, strToU8 } from 'fflate';
+const n = Number(process.argv[2]);
+const para = '<w:p><w:r><w:t>Some words in a paragraph of the test document.</w:t></w:r></w:p>';
+const xml = '<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>' + para.repeat(n) + '</w:body></w:document>';
+console.log('xml MB', (xml.length / 1e6).toFixed(1));
+const ct = '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>';
+const rels = '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>';
+const buf = zipSync({ '[Content_Types].xml': strToU8(ct), '_rels/.rels': strToU8(rels), 'word/document.xml': strToU8(xml) });
+console.log('zip KB', buf.length >> 10);
+let peak = 0; const iv = setInterval(() => { peak = Math.max(peak, process.memoryUsage().heapUsed); }, 20);
+const t = Date.now();
+const r = await mammoth.convertToHtml({ buffer: Buffer.from(buf) });
+clearInterval(iv);
+console.log('html MB', (r.value.length/1e6).toFixed(1), 'peak heap MB', (peak / 1e6).toFixed(0), Date.now() - t, 'ms');
