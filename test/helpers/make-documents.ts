@@ -403,3 +403,48 @@ export function makeHugeDocx(megabytes: number): Uint8Array {
   }
   return out;
 }
+
+const PML_NS =
+  'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"';
+
+function chartSeries(index: number, name: string, categories: string[], values: number[]): string {
+  const strCache = (items: string[]) =>
+    `<c:strCache><c:ptCount val="${items.length}"/>${items.map((v, i) => `<c:pt idx="${i}"><c:v>${v}</c:v></c:pt>`).join('')}</c:strCache>`;
+  return (
+    `<c:ser><c:idx val="${index}"/><c:order val="${index}"/><c:tx><c:strRef><c:f>Sheet1!$${String.fromCharCode(66 + index)}$1</c:f>${strCache([name])}</c:strRef></c:tx>` +
+    `<c:cat><c:strRef><c:f>Sheet1!$A$2:$A$${categories.length + 1}</c:f>${strCache(categories)}</c:strRef></c:cat>` +
+    `<c:val><c:numRef><c:f>Sheet1!$${String.fromCharCode(66 + index)}$2:$${String.fromCharCode(66 + index)}$${values.length + 1}</c:f><c:numCache><c:formatCode>General</c:formatCode><c:ptCount val="${values.length}"/>${values.map((v, i) => `<c:pt idx="${i}"><c:v>${v}</c:v></c:pt>`).join('')}</c:numCache></c:numRef></c:val></c:ser>`
+  );
+}
+
+/**
+ * A one-slide deck as PowerPoint writes a chart slide: a title, a clustered bar chart (graphic
+ * frame → ppt/charts/chart1.xml through the slide's relationships, with the data cached in
+ * c:strCache / c:numCache) and a picture with alt text.
+ */
+export function makeChartPptx(): Uint8Array {
+  const chart =
+    `${XML_HEAD}<c:chartSpace xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><c:chart>` +
+    '<c:title><c:tx><c:rich><a:bodyPr/><a:p><a:r><a:t>Revenue by region</a:t></a:r></a:p></c:rich></c:tx><c:overlay val="0"/></c:title><c:autoTitleDeleted val="0"/>' +
+    '<c:plotArea><c:layout/><c:barChart><c:barDir val="col"/><c:grouping val="clustered"/>' +
+    chartSeries(0, '2023', ['North', 'South', 'West'], [120, 95, 143]) +
+    chartSeries(1, '2024', ['North', 'South', 'West'], [150, 101.5, 160]) +
+    '<c:axId val="1"/><c:axId val="2"/></c:barChart><c:catAx><c:axId val="1"/></c:catAx><c:valAx><c:axId val="2"/></c:valAx></c:plotArea></c:chart>' +
+    '<c:externalData r:id="rId1"/></c:chartSpace>';
+  const slide =
+    `${XML_HEAD}<p:sld ${PML_NS}><p:cSld><p:spTree><p:nvGrpSpPr><p:cNvPr id="1" name=""/><p:cNvGrpSpPr/><p:nvPr/></p:nvGrpSpPr><p:grpSpPr/>` +
+    '<p:sp><p:nvSpPr><p:cNvPr id="2" name="Title 1"/><p:cNvSpPr/><p:nvPr><p:ph type="title"/></p:nvPr></p:nvSpPr><p:spPr/><p:txBody><a:bodyPr/><a:p><a:r><a:t>Results</a:t></a:r></a:p></p:txBody></p:sp>' +
+    '<p:graphicFrame><p:nvGraphicFramePr><p:cNvPr id="4" name="Chart 3" descr="Column chart of revenue"/><p:cNvGraphicFramePr/><p:nvPr/></p:nvGraphicFramePr><p:xfrm><a:off x="0" y="0"/><a:ext cx="100" cy="100"/></p:xfrm>' +
+    '<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart"><c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" r:id="rId2"/></a:graphicData></a:graphic></p:graphicFrame>' +
+    '<p:pic><p:nvPicPr><p:cNvPr id="5" name="Picture 4" descr="Team photo at the 2024 offsite" title="Team"/><p:cNvPicPr/><p:nvPr/></p:nvPicPr><p:blipFill><a:blip r:embed="rId3"/></p:blipFill><p:spPr/></p:pic>' +
+    '</p:spTree></p:cSld></p:sld>';
+  return zip({
+    'ppt/presentation.xml': `${XML_HEAD}<p:presentation ${PML_NS}><p:sldIdLst><p:sldId id="256" r:id="rId1"/></p:sldIdLst></p:presentation>`,
+    'ppt/_rels/presentation.xml.rels': `${XML_HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/slide" Target="slides/slide1.xml"/></Relationships>`,
+    'ppt/slides/slide1.xml': slide,
+    'ppt/slides/_rels/slide1.xml.rels': `${XML_HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart" Target="../charts/chart1.xml"/><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="../media/image1.png"/></Relationships>`,
+    'ppt/charts/chart1.xml': chart,
+    'ppt/charts/_rels/chart1.xml.rels': `${XML_HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/package" Target="../embeddings/Microsoft_Excel_Worksheet.xlsx"/></Relationships>`,
+    'ppt/media/image1.png': new Uint8Array([0x89, 0x50, 0x4e, 0x47]),
+  });
+}

@@ -133,3 +133,19 @@ export function startsWithTitle(markdown: string, title: string): boolean {
     .slice(0, TITLE_WINDOW)
     .some((b) => blockText(b) === wanted);
 }
+
+/**
+ * A chapter without the book's title that e-book makers repeat at its top (running head, cover
+ * line); kept when it is the chapter's only heading, since then it is the chapter's own.
+ */
+export function withoutRepeatedTitle(markdown: string, title: string | undefined): string {
+  const wanted = title ? blockText(title) : '';
+  if (!wanted) return markdown;
+  const blocks = markdown.split(/\n{2,}/);
+  const repeats = new Set<number>();
+  for (let i = 0; i < Math.min(TITLE_WINDOW, blocks.length); i++)
+    if (blockText(blocks[i]!) === wanted) repeats.add(i);
+  if (repeats.size === 0) return markdown;
+  const ownHeading = blocks.some((b, i) => !repeats.has(i) && /^#{1,6}\s/.test(b));
+  return ownHeading ? blocks.filter((_, i) => !repeats.has(i)).join('\n\n') : markdown;
+}
