@@ -43,6 +43,10 @@ describe('code blocks', () => {
     expect(
       htmlToMarkdown('<div class="sourceCode"><pre class="sourceCode haskell"><code>main = pure ()</code></pre></div>'),
     ).toBe('```haskell\nmain = pure ()\n```');
+    expect(
+      htmlToMarkdown('<div class="highlight highlight-source-python"><pre>x = 1<br>y = 2</pre></div>'),
+    ).toBe('```python\nx = 1\ny = 2\n```');
+    expect(htmlToMarkdown('<div class="highlighted"><pre>plain</pre></div>')).toBe('```\nplain\n```');
     // Code that holds a fence gets a longer one.
     expect(htmlToMarkdown('<pre>```\nx\n```</pre>')).toBe('````\n```\nx\n```\n````');
   });

@@ -22,7 +22,7 @@ interface DomNode {
   getAttribute?(name: string): string | null;
 }
 
-const LANGUAGE_CLASS = /(?:^|\s)(?:language|lang|highlight|brush:?)-?([\w+#.-]+)/i;
+const LANGUAGE_CLASS = /(?:^|\s)(?:(?:language|lang|highlight)-(?:source-)?|brush:\s*)([\w+#.-]+)/i;
 const NOT_A_LANGUAGE = /^(default|none|text|plain|plaintext|nohighlight|notranslate|source|highlight)$/i;
 
 /**
@@ -41,6 +41,19 @@ function codeLanguage(pre: DomNode): string {
     if (pandoc && pandoc !== 'sourceCode') return pandoc.toLowerCase();
   }
   return '';
+}
+
+/** The text of a code block; <br> (some sites break lines with it inside <pre>) is a newline. */
+function preText(pre: DomNode): string {
+  let out = '';
+  const stack: DomNode[] = [pre];
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (node.nodeName === '#text') out += node.textContent ?? '';
+    else if (node.nodeName === 'BR') out += '\n';
+    else for (let i = node.childNodes.length - 1; i >= 0; i--) stack.push(node.childNodes[i]!);
+  }
+  return out;
 }
 
 /** A fence longer than any run of backticks inside the code. */
@@ -124,7 +137,7 @@ function turndownService(): TurndownService {
     filter: 'pre',
     replacement: (_content, node) => {
       const pre = node as unknown as DomNode;
-      const code = (pre.textContent ?? '').replace(/^\n/, '').replace(/\s+$/, '');
+      const code = preText(pre).replace(/^\n/, '').replace(/\s+$/, '');
       if (!code.trim()) return '';
       const fence = fenceFor(code);
       return `\n\n${fence}${codeLanguage(pre)}\n${code}\n${fence}\n\n`;
