@@ -3,7 +3,7 @@
  * and a document.xml too large for mammoth's in-memory tree refused before it is parsed.
  */
 import { Document, HeadingLevel, ImageRun, Packer, Paragraph } from 'docx';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PrechewError } from '../../src/errors.js';
 import {
   convertForTest as run,
@@ -76,8 +76,14 @@ describe('DOCX titles and images', () => {
 });
 
 describe('DOCX size bounds', () => {
+  // Generated once (deflating 200 MB takes seconds); each test works on its own copy.
+  let huge: Uint8Array;
+  beforeAll(() => {
+    huge = makeHugeDocx(200);
+  });
+
   it('refuses a document.xml that unpacks to 200 MB with INPUT_TOO_LARGE, without running out of memory', async () => {
-    const bytes = makeHugeDocx(200);
+    const bytes = huge.slice();
     expect(bytes.length).toBeLessThan(5 * 1024 * 1024);
     const error = await run(bytes, 'huge.docx', { limits: { ...TEST_LIMITS, maxUncompressedBytes: 300 * 1024 * 1024 } }).then(
       () => undefined,
@@ -86,6 +92,21 @@ describe('DOCX size bounds', () => {
     expect(error).toBeInstanceOf(PrechewError);
     expect((error as PrechewError).code).toBe('INPUT_TOO_LARGE');
     expect((error as PrechewError).message).toMatch(/huge\.docx is too large to convert: its Word XML/);
+  });
+
+  it('stops inflating at the cap when the zip directory understates the XML size', async () => {
+    const bytes = huge.slice();
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i + 46 <= bytes.length; i++)
+      if (view.getUint32(i, true) === 0x02014b50) view.setUint32(i + 24, 100, true);
+    const error = await run(bytes, 'sneaky.docx', {
+      limits: { ...TEST_LIMITS, maxUncompressedBytes: 300 * 1024 * 1024 },
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as PrechewError).code).toBe('INPUT_TOO_LARGE');
+    expect((error as PrechewError).message).toMatch(/sneaky\.docx is too large to convert: its Word XML unpacks to over 32 MB/);
   });
 
   it('refuses a document.xml of many small elements under the byte cap', async () => {
