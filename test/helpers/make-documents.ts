@@ -417,20 +417,26 @@ function chartSeries(index: number, name: string, categories: string[], values: 
   );
 }
 
-/**
- * A one-slide deck as PowerPoint writes a chart slide: a title, a clustered bar chart (graphic
- * frame → ppt/charts/chart1.xml through the slide's relationships, with the data cached in
- * c:strCache / c:numCache) and a picture with alt text.
- */
-export function makeChartPptx(): Uint8Array {
-  const chart =
+/** A chart part (chartN.xml) as Office writes it: a titled clustered bar chart with cached data. */
+export function makeChartXml(): string {
+  return (
     `${XML_HEAD}<c:chartSpace xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><c:chart>` +
     '<c:title><c:tx><c:rich><a:bodyPr/><a:p><a:r><a:t>Revenue by region</a:t></a:r></a:p></c:rich></c:tx><c:overlay val="0"/></c:title><c:autoTitleDeleted val="0"/>' +
     '<c:plotArea><c:layout/><c:barChart><c:barDir val="col"/><c:grouping val="clustered"/>' +
     chartSeries(0, '2023', ['North', 'South', 'West'], [120, 95, 143]) +
     chartSeries(1, '2024', ['North', 'South', 'West'], [150, 101.5, 160]) +
     '<c:axId val="1"/><c:axId val="2"/></c:barChart><c:catAx><c:axId val="1"/></c:catAx><c:valAx><c:axId val="2"/></c:valAx></c:plotArea></c:chart>' +
-    '<c:externalData r:id="rId1"/></c:chartSpace>';
+    '<c:externalData r:id="rId1"/></c:chartSpace>'
+  );
+}
+
+/**
+ * A one-slide deck as PowerPoint writes a chart slide: a title, a clustered bar chart (graphic
+ * frame → ppt/charts/chart1.xml through the slide's relationships, with the data cached in
+ * c:strCache / c:numCache) and a picture with alt text.
+ */
+export function makeChartPptx(): Uint8Array {
+  const chart = makeChartXml();
   const slide =
     `${XML_HEAD}<p:sld ${PML_NS}><p:cSld><p:spTree><p:nvGrpSpPr><p:cNvPr id="1" name=""/><p:cNvGrpSpPr/><p:nvPr/></p:nvGrpSpPr><p:grpSpPr/>` +
     '<p:sp><p:nvSpPr><p:cNvPr id="2" name="Title 1"/><p:cNvSpPr/><p:nvPr><p:ph type="title"/></p:nvPr></p:nvSpPr><p:spPr/><p:txBody><a:bodyPr/><a:p><a:r><a:t>Results</a:t></a:r></a:p></p:txBody></p:sp>' +
@@ -447,4 +453,24 @@ export function makeChartPptx(): Uint8Array {
     'ppt/charts/_rels/chart1.xml.rels': `${XML_HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/package" Target="../embeddings/Microsoft_Excel_Worksheet.xlsx"/></Relationships>`,
     'ppt/media/image1.png': new Uint8Array([0x89, 0x50, 0x4e, 0x47]),
   });
+}
+
+/** A DOCX with a paragraph, an embedded chart (word/charts/chart1.xml) and a picture with alt text. */
+export function makeChartDocx(): Uint8Array {
+  const drawing = (inner: string, id: number, descr: string) =>
+    `<w:r><w:drawing><wp:inline><wp:extent cx="100" cy="100"/><wp:docPr id="${id}" name="Object ${id}" descr="${descr}"/><a:graphic>${inner}</a:graphic></wp:inline></w:drawing></w:r>`;
+  const chart = drawing(
+    '<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart"><c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" r:id="rId7"/></a:graphicData>',
+    1,
+    'Revenue chart',
+  );
+  return makeRawDocx(
+    `<w:p>${wr('Revenue grew in every region.')}</w:p><w:p>${chart}</w:p><w:p>${wr('Details follow.')}</w:p>`,
+    {
+      extra: {
+        'word/_rels/document.xml.rels': `${XML_HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId7" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart" Target="charts/chart1.xml"/></Relationships>`,
+        'word/charts/chart1.xml': makeChartXml(),
+      },
+    },
+  );
 }

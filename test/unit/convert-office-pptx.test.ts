@@ -1,6 +1,6 @@
-/** PPTX charts (cached series data) and image alt text. */
+/** PPTX and DOCX charts (cached series data) and PPTX image alt text. */
 import { describe, expect, it } from 'vitest';
-import { convertForTest as run, makeChartPptx } from '../helpers/make-documents.js';
+import { convertForTest as run, makeChartDocx, makeChartPptx } from '../helpers/make-documents.js';
 import { chartToMarkdown } from '../../src/engines/documents/office.js';
 
 describe('PPTX charts and pictures', () => {
@@ -24,5 +24,19 @@ describe('PPTX charts and pictures', () => {
         '</c:scatterChart></c:plotArea></c:chart></c:chartSpace>',
     );
     expect(md).toBe('Chart: untitled\n\n| X | Series 1 |\n| --- | --- |\n| 1 | 10 |\n| 2 | 20 |\n| 3 | 30 |');
+  });
+});
+
+describe('DOCX charts', () => {
+  it('emits an embedded chart as its title and data table where it stands in the text', async () => {
+    const r = await run(makeChartDocx(), 'report.docx');
+    expect(r.markdown).toBe(
+      [
+        'Revenue grew in every region.',
+        'Chart: Revenue by region',
+        '| Category | 2023 | 2024 |\n| --- | --- | --- |\n| North | 120 | 150 |\n| South | 95 | 101.5 |\n| West | 143 | 160 |',
+        'Details follow.',
+      ].join('\n\n'),
+    );
   });
 });

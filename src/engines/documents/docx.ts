@@ -6,8 +6,9 @@ import { PrechewError } from '../../errors.js';
 import { htmlToMarkdown } from './html.js';
 import { titleOnce } from './markdown.js';
 import { ommlParagraphToLatex, ommlToLatex } from './omml.js';
-import { findFirst, parseXml, textOf } from './xml.js';
-import { decodeText, type SafeZip } from './zip.js';
+import { chartToMarkdown } from './office.js';
+import { findAll, findFirst, parseXml, textOf } from './xml.js';
+import { decodeText, resolvePart, type SafeZip } from './zip.js';
 import type { FormatResult } from './types.js';
 
 /** dc:title from docProps/core.xml (OOXML) when the author set one. */
@@ -135,6 +136,36 @@ export function replaceMath(documentXml: string, maths: string[]): string {
     });
 }
 
+const CHART_DRAWING_RE = /<([\w-]+:)?drawing\b[^>]*>[\s\S]*?<\/\1drawing>/g;
+
+/**
+ * mammoth drops embedded charts too: each drawing that holds a chart (c:chart r:id → the chart
+ * part, through word/_rels/document.xml.rels) becomes its title and a table of its cached data,
+ * placed like an equation (a placeholder run restored after Turndown).
+ */
+export function replaceCharts(
+  documentXml: string,
+  readPart: (path: string) => string | undefined,
+  inserts: string[],
+): string {
+  if (!/drawingml\/2006\/chart/.test(documentXml)) return documentXml;
+  const rels = new Map<string, string>();
+  const relsXml = readPart('word/_rels/document.xml.rels');
+  for (const rel of relsXml ? findAll(parseXml(relsXml), 'Relationship') : [])
+    if (rel.attrs.Id && rel.attrs.Target && rel.attrs.TargetMode !== 'External')
+      rels.set(rel.attrs.Id, resolvePart('word/document.xml', rel.attrs.Target));
+  return documentXml.replace(CHART_DRAWING_RE, (xml) => {
+    if (!/drawingml\/2006\/chart/.test(xml)) return xml;
+    const id = /<(?:[\w-]+:)?chart\b[^>]*?\b(?:[\w-]+:)?id="([^"]+)"/.exec(xml)?.[1];
+    const part = id ? rels.get(id) : undefined;
+    const chartXml = part ? readPart(part) : undefined;
+    const markdown = chartXml ? chartToMarkdown(chartXml) : '';
+    if (!markdown) return xml;
+    inserts.push(`\n\n${markdown}\n\n`);
+    return `<w:t xml:space="preserve">${MATH_OPEN}${inserts.length - 1}${MATH_CLOSE}</w:t>`;
+  });
+}
+
 function restoreMath(markdown: string, maths: string[]): string {
   if (maths.length === 0) return markdown;
   return markdown.replace(
@@ -169,14 +200,23 @@ export async function convertDocx(bytes: Buffer, zip: SafeZip, name: string): Pr
   }
   for (const entry of names) if (!parts.has(entry)) parts.set(entry, zip.read(entry)!);
 
-  // mammoth drops Office Math; equations become LaTeX in a text run first.
+  // mammoth drops Office Math and charts; they become LaTeX and tables in a text run first.
   const maths: string[] = [];
   let input = bytes;
   const documentXml = decodeText(parts.get('word/document.xml')!);
-  if (/<([\w-]+:)?oMath\b/.test(documentXml)) {
+  const readPart = (path: string) => {
+    const data = parts.get(path);
+    return data ? decodeText(data) : undefined;
+  };
+  const rewritten = replaceCharts(
+    /<([\w-]+:)?oMath\b/.test(documentXml) ? replaceMath(documentXml, maths) : documentXml,
+    readPart,
+    maths,
+  );
+  if (maths.length > 0) {
     const files: Zippable = {};
     for (const [entry, data] of parts) files[entry] = [data, { level: 0 }];
-    files['word/document.xml'] = [Buffer.from(replaceMath(documentXml, maths), 'utf8'), { level: 0 }];
+    files['word/document.xml'] = [Buffer.from(rewritten, 'utf8'), { level: 0 }];
     input = Buffer.from(zipSync(files));
   }
   parts.clear();
