@@ -9,6 +9,7 @@ const suites: Array<[name: string, load: () => Promise<Bench>]> = [
   ['entities', async () => (await import('./entities.js')).benchEntities],
   ['mcp', async () => (await import('./mcp.js')).benchMcp],
   ['convert', async () => (await import('./convert.js')).benchConvert],
+  ['convert-office', async () => (await import('./convert-office.js')).benchConvertOffice],
   ['summarize', async () => (await import('./summarize.js')).benchSummarize],
   ['llm', async () => (await import('./llm.js')).benchLlm],
   ['transcribe', async () => (await import('./transcribe.js')).benchTranscribe],

@@ -14,7 +14,7 @@ import {
   TableRow,
   TextRun,
 } from 'docx';
-import { strToU8, zipSync, type Zippable } from 'fflate';
+import { strToU8, Zip, ZipDeflate, zipSync, type Zippable } from 'fflate';
 import { convert, type ConvertOptions } from '../../src/engines/documents/index.js';
 
 /** Converter limits for engine tests: generous, so each test narrows only the one it exercises. */
@@ -309,4 +309,168 @@ export function makeUnderstatedZip(bytes: number): Uint8Array {
     if (view.getUint32(i, true) === 0x02014b50) view.setUint32(i + 24, 100, true);
   }
   return data;
+}
+
+const W_NS =
+  'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:m="http://schemas.openxmlformats.org/officeDocument/2006/math" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture"';
+
+/** A DOCX assembled from raw WordprocessingML body XML (for markup the docx package cannot write). */
+export function makeRawDocx(bodyXml: string, options: { title?: string; extra?: Record<string, string | Uint8Array> } = {}): Uint8Array {
+  const files: Record<string, string | Uint8Array> = {
+    '[Content_Types].xml': `${XML_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Default Extension="png" ContentType="image/png"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`,
+    '_rels/.rels': `${XML_HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/></Relationships>`,
+    'word/document.xml': `${XML_HEAD}<w:document ${W_NS}><w:body>${bodyXml}</w:body></w:document>`,
+    ...(options.extra ?? {}),
+  };
+  if (options.title)
+    files['docProps/core.xml'] = `${XML_HEAD}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>${options.title}</dc:title></cp:coreProperties>`;
+  return zip(files);
+}
+
+const mr = (text: string) => `<m:r><w:rPr><w:rFonts w:ascii="Cambria Math" w:hAnsi="Cambria Math"/></w:rPr><m:t>${text}</m:t></m:r>`;
+const me = (inner: string) => `<m:e>${inner}</m:e>`;
+const wp = (inner: string) => `<w:p>${inner}</w:p>`;
+const wr = (text: string) => `<w:r><w:t xml:space="preserve">${text}</w:t></w:r>`;
+
+/**
+ * Equations as Word's equation editor writes them (OMML): inline ones inside a sentence and
+ * display ones in m:oMathPara, covering fractions, scripts, radicals, n-ary operators, delimiters,
+ * matrices, functions, accents, bars and limits. EQUATION_LATEX lists what each must become.
+ */
+export function makeMathDocx(): Uint8Array {
+  const inlineFraction = `<m:oMath><m:f><m:num>${mr('a')}</m:num><m:den>${mr('b')}</m:den></m:f></m:oMath>`;
+  const inlineAngle = `<m:oMath>${mr('θ=')}<m:sSup><m:e>${mr('45')}</m:e><m:sup>${mr('°')}</m:sup></m:sSup></m:oMath>`;
+  const quadratic =
+    `<m:oMathPara><m:oMath>${mr('x=')}<m:f><m:num>${mr('−b±')}<m:rad><m:radPr><m:degHide m:val="1"/></m:radPr><m:deg/><m:e><m:sSup><m:e>${mr('b')}</m:e><m:sup>${mr('2')}</m:sup></m:sSup>${mr('−4ac')}</m:e></m:rad></m:num><m:den>${mr('2a')}</m:den></m:f></m:oMath></m:oMathPara>`;
+  const sum = `<m:oMathPara><m:oMath><m:nary><m:naryPr><m:chr m:val="∑"/><m:limLoc m:val="undOvr"/></m:naryPr><m:sub>${mr('i=1')}</m:sub><m:sup>${mr('n')}</m:sup>${me(`<m:sSub><m:e>${mr('x')}</m:e><m:sub>${mr('i')}</m:sub></m:sSub>`)}</m:nary></m:oMath></m:oMathPara>`;
+  const integral = `<m:oMathPara><m:oMath><m:nary><m:naryPr><m:limLoc m:val="subSup"/></m:naryPr><m:sub>${mr('0')}</m:sub><m:sup>${mr('∞')}</m:sup>${me(`<m:sSup><m:e>${mr('e')}</m:e><m:sup>${mr('−x')}</m:sup></m:sSup>${mr('dx')}`)}</m:nary>${mr('=1')}</m:oMath></m:oMathPara>`;
+  const matrix = `<m:oMathPara><m:oMath>${mr('A=')}<m:d><m:dPr><m:begChr m:val="["/><m:endChr m:val="]"/></m:dPr>${me(`<m:m><m:mr>${me(mr('1'))}${me(mr('0'))}</m:mr><m:mr>${me(mr('0'))}${me(mr('1'))}</m:mr></m:m>`)}</m:d></m:oMath></m:oMathPara>`;
+  const functions = `<m:oMathPara><m:oMath><m:func><m:fName>${mr('sin')}</m:fName>${me(mr('x'))}</m:func>${mr('+')}<m:acc><m:accPr><m:chr m:val="̂"/></m:accPr>${me(mr('y'))}</m:acc>${mr('+')}<m:bar><m:barPr><m:pos m:val="top"/></m:barPr>${me(mr('z'))}</m:bar>${mr('+')}<m:func><m:fName><m:limLow>${me(mr('lim'))}<m:lim>${mr('n→∞')}</m:lim></m:limLow></m:fName>${me(`<m:d>${me(`<m:f><m:num>${mr('1')}</m:num><m:den>${mr('n')}</m:den></m:f>`)}</m:d>`)}</m:func></m:oMath></m:oMathPara>`;
+  return makeRawDocx(
+    [
+      wp(`${wr('For ')}${inlineFraction}${wr(', the ratio holds.')}`),
+      wp(`${wr('The angle is ')}${inlineAngle}${wr('.')}`),
+      wp(wr('The quadratic formula:')),
+      wp(quadratic),
+      wp(sum),
+      wp(integral),
+      wp(matrix),
+      wp(functions),
+    ].join(''),
+  );
+}
+
+export const EQUATION_LATEX = {
+  inlineFraction: '$\\frac{a}{b}$',
+  inlineAngle: '$\\theta =45^{\\circ}$',
+  quadratic: '$$x=\\frac{-b\\pm \\sqrt{b^2-4ac}}{2a}$$',
+  sum: '$$\\sum_{i=1}^n x_i$$',
+  integral: '$$\\int_0^\\infty e^{-x}dx=1$$',
+  matrix: '$$A=\\left[ \\begin{matrix} 1 & 0 \\\\ 0 & 1 \\end{matrix} \\right]$$',
+  functions: '$$\\sin x+\\hat{y}+\\overline{z}+\\lim_{n\\rightarrow \\infty} \\left( \\frac{1}{n} \\right)$$',
+};
+
+/**
+ * A DOCX whose word/document.xml unpacks to `megabytes` MB of short paragraphs, deflated in
+ * streamed chunks (the file itself stays small; nothing of that size is ever held in memory).
+ */
+export function makeHugeDocx(megabytes: number): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  const archive = new Zip((error, data) => {
+    if (error) throw error;
+    chunks.push(data);
+  });
+  const add = (name: string, text: string) => {
+    const file = new ZipDeflate(name, { level: 1 });
+    archive.add(file);
+    file.push(strToU8(text), true);
+  };
+  add('[Content_Types].xml', `${XML_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`);
+  add('_rels/.rels', `${XML_HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>`);
+  const doc = new ZipDeflate('word/document.xml', { level: 1 });
+  archive.add(doc);
+  doc.push(strToU8(`${XML_HEAD}<w:document ${W_NS}><w:body>`));
+  const block = strToU8('<w:p><w:r><w:t>A short paragraph of the huge test document.</w:t></w:r></w:p>'.repeat(16_000));
+  const repeats = Math.ceil((megabytes * 1024 * 1024) / block.length);
+  for (let i = 0; i < repeats; i++) doc.push(block);
+  doc.push(strToU8('</w:body></w:document>'), true);
+  archive.end();
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+const PML_NS =
+  'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"';
+
+function chartSeries(index: number, name: string, categories: string[], values: number[]): string {
+  const strCache = (items: string[]) =>
+    `<c:strCache><c:ptCount val="${items.length}"/>${items.map((v, i) => `<c:pt idx="${i}"><c:v>${v}</c:v></c:pt>`).join('')}</c:strCache>`;
+  return (
+    `<c:ser><c:idx val="${index}"/><c:order val="${index}"/><c:tx><c:strRef><c:f>Sheet1!$${String.fromCharCode(66 + index)}$1</c:f>${strCache([name])}</c:strRef></c:tx>` +
+    `<c:cat><c:strRef><c:f>Sheet1!$A$2:$A$${categories.length + 1}</c:f>${strCache(categories)}</c:strRef></c:cat>` +
+    `<c:val><c:numRef><c:f>Sheet1!$${String.fromCharCode(66 + index)}$2:$${String.fromCharCode(66 + index)}$${values.length + 1}</c:f><c:numCache><c:formatCode>General</c:formatCode><c:ptCount val="${values.length}"/>${values.map((v, i) => `<c:pt idx="${i}"><c:v>${v}</c:v></c:pt>`).join('')}</c:numCache></c:numRef></c:val></c:ser>`
+  );
+}
+
+/** A chart part (chartN.xml) as Office writes it: a titled clustered bar chart with cached data. */
+export function makeChartXml(): string {
+  return (
+    `${XML_HEAD}<c:chartSpace xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><c:chart>` +
+    '<c:title><c:tx><c:rich><a:bodyPr/><a:p><a:r><a:t>Revenue by region</a:t></a:r></a:p></c:rich></c:tx><c:overlay val="0"/></c:title><c:autoTitleDeleted val="0"/>' +
+    '<c:plotArea><c:layout/><c:barChart><c:barDir val="col"/><c:grouping val="clustered"/>' +
+    chartSeries(0, '2023', ['North', 'South', 'West'], [120, 95, 143]) +
+    chartSeries(1, '2024', ['North', 'South', 'West'], [150, 101.5, 160]) +
+    '<c:axId val="1"/><c:axId val="2"/></c:barChart><c:catAx><c:axId val="1"/></c:catAx><c:valAx><c:axId val="2"/></c:valAx></c:plotArea></c:chart>' +
+    '<c:externalData r:id="rId1"/></c:chartSpace>'
+  );
+}
+
+/**
+ * A one-slide deck as PowerPoint writes a chart slide: a title, a clustered bar chart (graphic
+ * frame → ppt/charts/chart1.xml through the slide's relationships, with the data cached in
+ * c:strCache / c:numCache) and a picture with alt text.
+ */
+export function makeChartPptx(): Uint8Array {
+  const chart = makeChartXml();
+  const slide =
+    `${XML_HEAD}<p:sld ${PML_NS}><p:cSld><p:spTree><p:nvGrpSpPr><p:cNvPr id="1" name=""/><p:cNvGrpSpPr/><p:nvPr/></p:nvGrpSpPr><p:grpSpPr/>` +
+    '<p:sp><p:nvSpPr><p:cNvPr id="2" name="Title 1"/><p:cNvSpPr/><p:nvPr><p:ph type="title"/></p:nvPr></p:nvSpPr><p:spPr/><p:txBody><a:bodyPr/><a:p><a:r><a:t>Results</a:t></a:r></a:p></p:txBody></p:sp>' +
+    '<p:graphicFrame><p:nvGraphicFramePr><p:cNvPr id="4" name="Chart 3" descr="Column chart of revenue"/><p:cNvGraphicFramePr/><p:nvPr/></p:nvGraphicFramePr><p:xfrm><a:off x="0" y="0"/><a:ext cx="100" cy="100"/></p:xfrm>' +
+    '<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart"><c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" r:id="rId2"/></a:graphicData></a:graphic></p:graphicFrame>' +
+    '<p:pic><p:nvPicPr><p:cNvPr id="5" name="Picture 4" descr="Team photo at the 2024 offsite" title="Team"/><p:cNvPicPr/><p:nvPr/></p:nvPicPr><p:blipFill><a:blip r:embed="rId3"/></p:blipFill><p:spPr/></p:pic>' +
+    '</p:spTree></p:cSld></p:sld>';
+  return zip({
+    'ppt/presentation.xml': `${XML_HEAD}<p:presentation ${PML_NS}><p:sldIdLst><p:sldId id="256" r:id="rId1"/></p:sldIdLst></p:presentation>`,
+    'ppt/_rels/presentation.xml.rels': `${XML_HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/slide" Target="slides/slide1.xml"/></Relationships>`,
+    'ppt/slides/slide1.xml': slide,
+    'ppt/slides/_rels/slide1.xml.rels': `${XML_HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart" Target="../charts/chart1.xml"/><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="../media/image1.png"/></Relationships>`,
+    'ppt/charts/chart1.xml': chart,
+    'ppt/charts/_rels/chart1.xml.rels': `${XML_HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/package" Target="../embeddings/Microsoft_Excel_Worksheet.xlsx"/></Relationships>`,
+    'ppt/media/image1.png': new Uint8Array([0x89, 0x50, 0x4e, 0x47]),
+  });
+}
+
+/** A DOCX with a paragraph, an embedded chart (word/charts/chart1.xml) and a picture with alt text. */
+export function makeChartDocx(): Uint8Array {
+  const drawing = (inner: string, id: number, descr: string) =>
+    `<w:r><w:drawing><wp:inline><wp:extent cx="100" cy="100"/><wp:docPr id="${id}" name="Object ${id}" descr="${descr}"/><a:graphic>${inner}</a:graphic></wp:inline></w:drawing></w:r>`;
+  const chart = drawing(
+    '<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart"><c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" r:id="rId7"/></a:graphicData>',
+    1,
+    'Revenue chart',
+  );
+  return makeRawDocx(
+    `<w:p>${wr('Revenue grew in every region.')}</w:p><w:p>${chart}</w:p><w:p>${wr('Details follow.')}</w:p>`,
+    {
+      extra: {
+        'word/_rels/document.xml.rels': `${XML_HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId7" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart" Target="charts/chart1.xml"/></Relationships>`,
+        'word/charts/chart1.xml': makeChartXml(),
+      },
+    },
+  );
 }

@@ -93,3 +93,59 @@ export function markdownToText(md: string): string {
   }
   return out.join('\n');
 }
+
+function blockText(block: string): string {
+  return block
+    .replace(/^#{1,6}\s+/, '')
+    .replace(/[*_`\\]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .toLowerCase();
+}
+
+/** How many leading blocks a repeated title is looked for in (cover page, title, first heading). */
+const TITLE_WINDOW = 4;
+
+/**
+ * The document title once: converters see it as metadata, a Title-styled paragraph and the first
+ * heading, often all three. Among the first few blocks, the copies after the first are dropped
+ * (the heading form is kept where there is one).
+ */
+export function titleOnce(markdown: string, title: string | undefined): string {
+  const wanted = title ? blockText(title) : '';
+  if (!wanted) return markdown;
+  const blocks = markdown.split(/\n{2,}/);
+  const hits: number[] = [];
+  for (let i = 0; i < Math.min(TITLE_WINDOW, blocks.length); i++)
+    if (blockText(blocks[i]!) === wanted) hits.push(i);
+  if (hits.length < 2) return markdown;
+  const heading = hits.find((i) => /^#{1,6}\s/.test(blocks[i]!)) ?? hits[0]!;
+  blocks[hits[0]!] = blocks[heading]!;
+  const drop = new Set(hits.slice(1));
+  return blocks.filter((_, i) => !drop.has(i)).join('\n\n');
+}
+
+/** Whether one of the first blocks already says the title (as a heading or a line of its own). */
+export function startsWithTitle(markdown: string, title: string): boolean {
+  const wanted = blockText(title);
+  return markdown
+    .split(/\n{2,}/)
+    .slice(0, TITLE_WINDOW)
+    .some((b) => blockText(b) === wanted);
+}
+
+/**
+ * A chapter without the book's title that e-book makers repeat at its top (running head, cover
+ * line); kept when it is the chapter's only heading, since then it is the chapter's own.
+ */
+export function withoutRepeatedTitle(markdown: string, title: string | undefined): string {
+  const wanted = title ? blockText(title) : '';
+  if (!wanted) return markdown;
+  const blocks = markdown.split(/\n{2,}/);
+  const repeats = new Set<number>();
+  for (let i = 0; i < Math.min(TITLE_WINDOW, blocks.length); i++)
+    if (blockText(blocks[i]!) === wanted) repeats.add(i);
+  if (repeats.size === 0) return markdown;
+  const ownHeading = blocks.some((b, i) => !repeats.has(i) && /^#{1,6}\s/.test(b));
+  return ownHeading ? blocks.filter((_, i) => !repeats.has(i)).join('\n\n') : markdown;
+}

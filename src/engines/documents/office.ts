@@ -5,7 +5,7 @@
  */
 import { PrechewError, throwIfCancelled } from '../../errors.js';
 import { htmlToMarkdown } from './html.js';
-import { markdownTable, tidyMarkdown } from './markdown.js';
+import { markdownTable, startsWithTitle, tidyMarkdown, titleOnce, withoutRepeatedTitle } from './markdown.js';
 import { parsePageRanges } from './pages.js';
 import {
   attr,
@@ -66,10 +66,92 @@ function drawingParagraph(p: XmlElement): string {
   return out.trim();
 }
 
-function slideShapes(tree: XmlElement, title: string[], body: string[]): void {
+/** Where a slide's relationships (charts, images) resolve: absent for notes pages. */
+interface SlideParts {
+  zip: SafeZip;
+  rels: Map<string, { target: string; type: string }>;
+}
+
+/** Cached point values of a chart series reference (c:strCache / c:numCache / multi-level). */
+function cachedPoints(ref: XmlElement | undefined): string[] {
+  const out: string[] = [];
+  if (!ref) return out;
+  const cache =
+    findFirst(ref, 'strCache') ??
+    findFirst(ref, 'numCache') ??
+    findFirst(ref, 'multiLvlStrCache') ??
+    findFirst(ref, 'strLit') ??
+    findFirst(ref, 'numLit') ??
+    ref;
+  // Multi-level categories: the innermost level (the first c:lvl) names the points.
+  const level = childElements(cache, 'lvl')[0] ?? cache;
+  for (const pt of childElements(level, 'pt')) {
+    const idx = Number(pt.attrs.idx ?? out.length);
+    const v = findFirst(pt, 'v');
+    if (Number.isInteger(idx) && idx >= 0 && idx < 100_000) out[idx] = v ? textOf(v).trim() : '';
+  }
+  return Array.from(out, (x) => x ?? '');
+}
+
+function richTextOf(el: XmlElement | undefined): string {
+  if (!el) return '';
+  return findAll(el, 'p')
+    .map(drawingParagraph)
+    .filter(Boolean)
+    .join(' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** One chart part (ppt/charts/chartN.xml) as a title line and a Markdown table of its cached data. */
+export function chartToMarkdown(xml: string): string {
+  const doc = parseXml(xml);
+  const chart = findFirst(doc, 'chart');
+  if (!chart) return '';
+  const titleEl = childElements(chart, 'title')[0];
+  const title = titleEl ? richTextOf(titleEl) || cachedPoints(findFirst(titleEl, 'strRef')).join(' ') : '';
+  const plotArea = findFirst(chart, 'plotArea');
+  const blocks: string[] = [];
+  for (const plot of plotArea ? childElements(plotArea).filter((c) => c.local.endsWith('Chart')) : []) {
+    const series = childElements(plot, 'ser').map((ser, i) => {
+      const tx = childElements(ser, 'tx')[0];
+      const name = tx ? cachedPoints(findFirst(tx, 'strRef')).join(' ') || textOf(tx).trim() : '';
+      const cat = childElements(ser, 'cat')[0] ?? childElements(ser, 'xVal')[0];
+      const val = childElements(ser, 'val')[0] ?? childElements(ser, 'yVal')[0];
+      return { name: name || `Series ${i + 1}`, categories: cachedPoints(cat), values: cachedPoints(val) };
+    });
+    if (series.length === 0) continue;
+    const categories = series.find((s) => s.categories.length > 0)?.categories ?? [];
+    const count = Math.max(categories.length, ...series.map((s) => s.values.length));
+    const kind = plot.local.replace(/Chart$/, '');
+    const rows: string[][] = [[kind === 'scatter' || kind === 'bubble' ? 'X' : 'Category', ...series.map((s) => s.name)]];
+    for (let i = 0; i < count; i++) rows.push([categories[i] ?? String(i + 1), ...series.map((s) => s.values[i] ?? '')]);
+    const table = markdownTable(rows);
+    if (table) blocks.push(table);
+  }
+  if (blocks.length === 0) return title ? `Chart: ${title}` : '';
+  return [`Chart: ${title || 'untitled'}`, ...blocks].join('\n\n');
+}
+
+/** Alt text of a picture or graphic frame (p:cNvPr descr, else title). */
+function altText(shape: XmlElement): string {
+  const props = findFirst(shape, 'cNvPr');
+  const descr = (props?.attrs.descr ?? '').replace(/\s+/g, ' ').trim();
+  const title = (props?.attrs.title ?? '').replace(/\s+/g, ' ').trim();
+  return descr || title;
+}
+
+function slideShapes(tree: XmlElement, title: string[], body: string[], parts?: SlideParts): void {
   for (const shape of childElements(tree)) {
     if (shape.local === 'grpSp') {
-      slideShapes(shape, title, body);
+      slideShapes(shape, title, body, parts);
+    } else if (shape.local === 'AlternateContent') {
+      // Newer features with a fallback for older readers: read the first branch that has content.
+      const branch = childElements(shape).find((c) => c.local === 'Choice' || c.local === 'Fallback');
+      if (branch) slideShapes(branch, title, body, parts);
+    } else if (shape.local === 'pic') {
+      const alt = altText(shape);
+      if (alt) body.push(`[image: ${alt}]`);
     } else if (shape.local === 'sp') {
       const ph = findFirst(shape, 'ph');
       const phType = ph ? (ph.attrs.type ?? 'body') : undefined;
@@ -98,12 +180,21 @@ function slideShapes(tree: XmlElement, title: string[], body: string[]): void {
       if (lines.length) body.push(lines.join('\n'));
     } else if (shape.local === 'graphicFrame') {
       const tbl = findFirst(shape, 'tbl');
-      if (!tbl) continue;
-      const rows = findAll(tbl, 'tr').map((tr) =>
-        findAll(tr, 'tc').map((tc) => findAll(tc, 'p').map(drawingParagraph).filter(Boolean).join(' ')),
-      );
-      const table = markdownTable(rows);
-      if (table) body.push(table);
+      if (tbl) {
+        const rows = findAll(tbl, 'tr').map((tr) =>
+          findAll(tr, 'tc').map((tc) => findAll(tc, 'p').map(drawingParagraph).filter(Boolean).join(' ')),
+        );
+        const table = markdownTable(rows);
+        if (table) body.push(table);
+        continue;
+      }
+      const chartRef = findFirst(shape, 'chart');
+      const chartPath = chartRef && parts ? parts.rels.get(relTarget(chartRef.attrs) ?? '')?.target : undefined;
+      const chartXml = chartPath ? parts!.zip.readText(chartPath) : undefined;
+      const chart = chartXml ? chartToMarkdown(chartXml) : '';
+      const alt = altText(shape);
+      if (chart) body.push(chart);
+      else if (alt) body.push(`[chart: ${alt}]`);
     }
   }
 }
@@ -136,11 +227,12 @@ export function convertPptx(
     const tree = findFirst(slide, 'spTree');
     const titles: string[] = [];
     const body: string[] = [];
-    if (tree) slideShapes(tree, titles, body);
+    const slideRels = readRels(zip, path);
+    if (tree) slideShapes(tree, titles, body, { zip, rels: slideRels });
     const slideTitle = titles.filter(Boolean).join(' — ');
     if (number === 1 && slideTitle) title = slideTitle;
     const parts = [slideTitle ? `## Slide ${number}: ${slideTitle}` : `## Slide ${number}`, ...body];
-    const notesRel = [...readRels(zip, path).values()].find((r) => r.type.endsWith('/notesSlide'));
+    const notesRel = [...slideRels.values()].find((r) => r.type.endsWith('/notesSlide'));
     const notesXml = notesRel ? zip.readText(notesRel.target) : undefined;
     if (notesXml) {
       const notesTree = findFirst(parseXml(notesXml), 'spTree');
@@ -446,7 +538,7 @@ export function convertOdt(zip: SafeZip, name: string): FormatResult {
   const meta = zip.readText('meta.xml');
   const titleEl = meta ? findFirst(parseXml(meta), 'title') : undefined;
   const title = (titleEl ? textOf(titleEl).trim() : '') || /^#{1,2}\s+(.+)$/m.exec(markdown)?.[1];
-  return { markdown, title, engine: 'prechew-odt', warnings: [] };
+  return { markdown: titleOnce(markdown, title), title, engine: 'prechew-odt', warnings: [] };
 }
 
 // ---------- EPUB ----------
@@ -480,11 +572,13 @@ export function convertEpub(zip: SafeZip, name: string, signal: AbortSignal): Fo
       warnings.push(`Chapter ${item.href} is listed but missing from the file.`);
       continue;
     }
-    const md = htmlToMarkdown(xhtml.replace(/<\?xml[^>]*\?>/, ''));
+    const md = withoutRepeatedTitle(htmlToMarkdown(xhtml.replace(/<\?xml[^>]*\?>/, '')), title);
     if (md) chapters.push(md);
   }
   let markdown = tidyMarkdown(chapters.join('\n\n'));
-  if (title && !markdown.startsWith('# ')) markdown = `# ${title}\n\n${markdown}`;
+  if (title && !markdown.startsWith('# ') && !startsWithTitle(markdown, title))
+    markdown = `# ${title}\n\n${markdown}`;
+  markdown = titleOnce(markdown, title);
   return {
     markdown,
     title,

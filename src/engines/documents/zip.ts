@@ -129,8 +129,11 @@ export class SafeZip {
     return [...this.entries.keys()];
   }
 
-  /** Inflate one entry, counting its real size against the container's budget. */
-  read(name: string): Uint8Array | undefined {
+  /**
+   * Inflate one entry, counting its real size against the container's budget. With `maxBytes`,
+   * inflation also stops (INPUT_TOO_LARGE, via `tooLarge`) as soon as this entry alone passes it.
+   */
+  read(name: string, maxBytes?: number, tooLarge?: () => PrechewError): Uint8Array | undefined {
     const entry = this.entries.get(name);
     if (!entry) return undefined;
     if (entry.flags & 1) {
@@ -149,7 +152,16 @@ export class SafeZip {
       throw this.corrupt(`entry ${JSON.stringify(name.slice(0, 80))} runs past the end of the file`);
     const data = this.bytes.subarray(start, end);
     const budget = this.limits.maxUncompressedBytes - this.inflated;
+    const cap = maxBytes ?? Infinity;
+    const overCap = () =>
+      tooLarge?.() ??
+      new PrechewError(
+        'INPUT_TOO_LARGE',
+        `${this.fileName}: part ${JSON.stringify(name.slice(0, 80))} unpacks to over ${mb(cap)}, more than prechew converts.`,
+      );
+    if (entry.uncompressedSize > cap) throw overCap();
     if (entry.method === 0) {
+      if (data.length > cap) throw overCap();
       if (data.length > budget) throw this.bomb(`it unpacks to over ${mb(this.limits.maxUncompressedBytes)}`);
       this.inflated += data.length;
       return data;
@@ -159,6 +171,7 @@ export class SafeZip {
     let size = 0;
     const inflater = new Inflate((chunk) => {
       size += chunk.length;
+      if (size > cap) throw overCap();
       if (size > budget)
         throw this.bomb(
           `it unpacks to over ${mb(this.limits.maxUncompressedBytes)} (limits.maxUncompressedBytes)`,
