@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'PROVIDER_ERROR'
   | 'INVALID_CURSOR'
   | 'NOT_FOUND'
+  | 'PRIVACY_BLOCKED'
   | 'INTERNAL';
 
 export class PrechewError extends Error {
@@ -84,6 +85,8 @@ export function httpStatusFor(code: ErrorCode): number {
       return 404;
     case 'INPUT_TOO_LARGE':
       return 413;
+    case 'PRIVACY_BLOCKED':
+      return 422;
     case 'CANCELLED':
       return 499;
     case 'TIMEOUT':

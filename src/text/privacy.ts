@@ -318,12 +318,9 @@ function atSentenceStart(text: string, pos: number): boolean {
 /** Two to four name tokens read forward from `pos` on one line, or undefined. */
 function nameForward(text: string, pos: number): [number, number] | undefined {
   let end = pos;
-  let tokens = 0;
-  let word = '';
   while (end < text.length && end < pos + 40 && /[\p{L}\p{M}'’-]/u.test(text[end] as string)) end++;
-  word = text.slice(pos, end);
-  if (!isNameToken(word)) return undefined;
-  tokens = 1;
+  if (!isNameToken(text.slice(pos, end))) return undefined;
+  let tokens = 1;
   while (tokens < 4) {
     const next = wordAfter(text, end);
     if (!next || !(isNameToken(next.word) || isInitial(next.word) || NAME_PARTICLES.has(next.word))) break;
@@ -613,6 +610,8 @@ export function detectPrivateData(text: string, options: DetectOptions = {}): Pr
       const candidate = m[0].replace(/[\s(.\-/]{1,30}$/, '');
       const digits = candidate.replace(/\D/g, '').length;
       if (digits < 7 || digits > 15) continue;
+      // Phone numbers group their digits; "1.2.3.4.5.6.7" or "1 2 3 4 5 6 7" is not one.
+      if (candidate.length - digits > digits / 2) continue;
       if (NANP_SHAPE.test(candidate)) {
         add('PHONE', m.index, m.index + candidate.length);
         continue;
@@ -790,4 +789,48 @@ export function restorePlaceholders(text: string, vault: Vault): RestoreResult {
     },
   );
   return { text: out, restored, unknown: [...unknown] };
+}
+
+export interface OutgoingCheck {
+  /** Detectors run over the outgoing text. */
+  detectors: PrivateType[];
+  /** Values (and name parts) from the vault looked for. */
+  vaultValuesChecked: number;
+  /** Private values still present, per type (never the values). */
+  hits: Partial<Record<PrivateType, number>>;
+  /** How many of those hits were values already in the vault. */
+  vaultHits: number;
+}
+
+/**
+ * The last look at a request before it leaves the machine: every detector once more, plus every
+ * value the vault holds (and every part of its people's names). Placeholders are skipped.
+ */
+export function checkOutgoing(text: string, options: DetectOptions = {}): OutgoingCheck {
+  const vault = options.vault;
+  const known = new Set((vault?.knownValues() ?? []).map((v) => `${v.type}\u0000${v.value}`));
+  const parts = new Set(vault?.knownNameParts() ?? []);
+  const spans = detectPrivateData(text, options);
+  const hits: Partial<Record<PrivateType, number>> = {};
+  let vaultHits = 0;
+  for (const s of spans) {
+    hits[s.type] = (hits[s.type] ?? 0) + 1;
+    if (known.has(`${s.type}\u0000${s.value}`) || (s.type === 'PERSON' && parts.has(s.value))) vaultHits++;
+  }
+  return {
+    detectors: [...(options.types ?? PRIVATE_TYPES)],
+    vaultValuesChecked: known.size + parts.size,
+    hits,
+    vaultHits,
+  };
+}
+
+/** Placeholders per type in a text (what a request carries instead of the values). */
+export function countPlaceholdersByType(text: string): Partial<Record<PrivateType, number>> {
+  const counts: Partial<Record<PrivateType, number>> = {};
+  for (const m of matches(PLACEHOLDER_SPAN, text)) {
+    const type = m[0].slice(1, m[0].lastIndexOf('_')) as PrivateType;
+    if ((PRIVATE_TYPES as readonly string[]).includes(type)) counts[type] = (counts[type] ?? 0) + 1;
+  }
+  return counts;
 }
