@@ -231,8 +231,13 @@ const COMMON_WORD_NAMES = new Set(
   ).split(/\s+/),
 );
 
+/** "Murdock", "O'Brien", "Jean-Baka", "McDonald": capitalised, ends in a lower-case letter. */
 function isNameToken(word: string): boolean {
-  return /^\p{Lu}[\p{Ll}\p{M}'’-]*\p{Ll}$/u.test(word) && !NOT_NAME_WORDS.has(word.toLowerCase());
+  return /^\p{Lu}[\p{L}\p{M}'’-]{0,40}\p{Ll}$/u.test(word) && !NOT_NAME_WORDS.has(word.toLowerCase());
+}
+/** A surname in capitals ("Tomohiro KUBOTA"): only taken next to a proper name token. */
+function isCapsSurname(word: string): boolean {
+  return /^\p{Lu}{3,20}$/u.test(word) && !NOT_NAME_WORDS.has(word.toLowerCase());
 }
 function isInitial(word: string): boolean {
   return /^\p{Lu}\.$/u.test(word);
@@ -312,7 +317,7 @@ function atSentenceStart(text: string, pos: number): boolean {
   }
   if (i < 0) return true;
   const c = text[i] as string;
-  return c === '\n' || c === '.' || c === '!' || c === '?' || c === ':' || c === ';' || c === '>' || c === '*' || c === '-';
+  return c === '\n' || c === '.' || c === '!' || c === '?' || c === ':' || c === '>' || c === '*' || c === '-';
 }
 
 /** Two to four name tokens read forward from `pos` on one line, or undefined. */
@@ -323,7 +328,8 @@ function nameForward(text: string, pos: number): [number, number] | undefined {
   let tokens = 1;
   while (tokens < 4) {
     const next = wordAfter(text, end);
-    if (!next || !(isNameToken(next.word) || isInitial(next.word) || NAME_PARTICLES.has(next.word))) break;
+    if (!next || !(isNameToken(next.word) || isCapsSurname(next.word) || isInitial(next.word) || NAME_PARTICLES.has(next.word)))
+      break;
     if (NAME_PARTICLES.has(next.word)) {
       const after = wordAfter(text, next.end);
       if (!after || !isNameToken(after.word)) break;
@@ -345,7 +351,7 @@ function nameBackward(text: string, pos: number): [number, number] | undefined {
     const prev = tokens === 0 ? wordEndingAt(text, start) : wordBefore(text, start);
     if (!prev) break;
     if (isNameToken(prev.word)) hadName = true;
-    else if (!isInitial(prev.word) && !NAME_PARTICLES.has(prev.word)) break;
+    else if (!isInitial(prev.word) && !NAME_PARTICLES.has(prev.word) && !isCapsSurname(prev.word)) break;
     start = prev.start;
     tokens++;
   }
@@ -530,7 +536,9 @@ function findKnownValues(text: string, index: Map<string, KnownValue[]>): Privat
   const lowerWords = new Set<string>();
   for (const m of matches(WORD, text)) {
     const word = m[0];
-    if (word.charCodeAt(0) >= 97 && word.charCodeAt(0) <= 122) lowerWords.add(word);
+    // A lower-case word counts as prose only outside addresses and identifiers ("gorbanev@…", "x.org").
+    if (word.charCodeAt(0) >= 97 && word.charCodeAt(0) <= 122 && isProseWord(text, m.index, m.index + word.length))
+      lowerWords.add(word);
     const candidates = index.get(word);
     if (!candidates) continue;
     for (const k of candidates) {
@@ -553,6 +561,12 @@ function findKnownValues(text: string, index: Map<string, KnownValue[]>): Privat
     out.push(span);
   }
   return out;
+}
+
+function isProseWord(text: string, start: number, end: number): boolean {
+  const before = start > 0 ? (text[start - 1] as string) : ' ';
+  const after = end < text.length ? (text[end] as string) : ' ';
+  return !'@._/-+:'.includes(before) && !'@._/-+'.includes(after);
 }
 
 /** A part that is also a common word: next to another part of the same name, or capitalised mid-sentence. */
@@ -621,8 +635,9 @@ export function detectPrivateData(text: string, options: DetectOptions = {}): Pr
         continue;
       }
       regions ??= phoneRegionsFor(text, defaultRegion);
-      // Other countries' national formats need a trunk 0 or a full-length number to count.
-      const national = /^\(?0/.test(candidate) || digits >= 10;
+      // Other countries' national formats need a trunk 0 or a full-length number to count, and
+      // group digits in twos or more (an ISBN's "978-3-16-…" is not a phone number).
+      const national = (/^\(?0/.test(candidate) || digits >= 10) && !/(?:^|\D)\d(?!\d)/.test(candidate);
       const region = regions.find(
         (r, i) => (i === 0 || national) && parsePhoneNumberFromString(candidate, r)?.isValid() === true,
       );
