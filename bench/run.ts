@@ -13,6 +13,7 @@ const suites: Array<[name: string, load: () => Promise<Bench>]> = [
   ['llm', async () => (await import('./llm.js')).benchLlm],
   ['transcribe', async () => (await import('./transcribe.js')).benchTranscribe],
   ['condense', async () => (await import('./condense.js')).benchCondense],
+  ['privacy', async () => (await import('./privacy.js')).benchPrivacy],
 ];
 
 async function main(): Promise<void> {

@@ -182,10 +182,17 @@ export function taggerPieces(text: string, maxChars = TAGGER_PIECE_CHARS): Array
       let end = Math.min(to, at + maxChars);
       if (end < to) {
         // Prefer a line break, then a space, in the last quarter of the piece.
+        // (Scanned by hand down to the floor only: lastIndexOf would run on to the start of the text.)
         const floor = at + Math.floor(maxChars * 0.75);
-        let cut = text.lastIndexOf('\n', end);
-        if (cut < floor) cut = text.lastIndexOf(' ', end);
-        if (cut >= floor) end = cut + 1;
+        let newline = -1;
+        let space = -1;
+        for (let i = end - 1; i >= floor && newline < 0; i--) {
+          const c = text.charCodeAt(i);
+          if (c === 10) newline = i;
+          else if (c === 32 && space < 0) space = i;
+        }
+        const cut = newline >= 0 ? newline : space;
+        if (cut >= 0) end = cut + 1;
       }
       if (HAS_NAME_SHAPE.test(text.slice(at, end))) out.push([at, end]);
       at = end;
