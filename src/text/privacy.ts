@@ -164,7 +164,7 @@ function escapeRegExp(s: string): string {
 }
 
 /** Pieces handed to the entity tagger: its cost grows faster than linearly with piece length on some inputs. */
-const TAGGER_PIECE_CHARS = 2000;
+const TAGGER_PIECE_CHARS = 4000;
 /** A run of this many characters without a letter or digit separates pieces (and is never tagged). */
 const JUNK_RUN = /[^\p{L}\p{N}]{16,}/gu;
 const HAS_NAME_SHAPE = /\p{Lu}\p{Ll}/u;
@@ -477,6 +477,20 @@ export function phoneRegionsFor(text: string, defaultCountry = 'US'): CountryCod
   return [...new Set<CountryCode>([first, ...inferred.slice(0, 6), ...COMMON_PHONE_REGIONS])];
 }
 
+function singleDigitGroups(s: string): number {
+  let groups = 0;
+  let run = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 0;
+    if (c >= 48 && c <= 57) run++;
+    else {
+      if (run === 1) groups++;
+      run = 0;
+    }
+  }
+  return groups;
+}
+
 /** North American 3-3-4 with separators ("555-867-5309", "(415) 555-0132") and 555 local numbers ("555-0132"). */
 const NANP_SHAPE = /^(?:\(\d{3}\)[ \t]?|\d{3}[-.])\d{3}[-.]\d{4}$|^555[-.]\d{4}$/;
 
@@ -632,7 +646,7 @@ export function detectPrivateData(text: string, options: DetectOptions = {}): Pr
       const digits = candidate.replace(/\D/g, '').length;
       if (digits < 7 || digits > 15) continue;
       // Phone numbers group their digits; "1.2.3.4.5.6.7" or "1 2 3 4 5 6 7" is not one.
-      if (candidate.length - digits > digits / 2) continue;
+      if (singleDigitGroups(candidate) > 2) continue;
       if (NANP_SHAPE.test(candidate)) {
         add('PHONE', m.index, m.index + candidate.length);
         continue;
