@@ -529,7 +529,9 @@ function knownValueIndex(vault: Vault | undefined, people: readonly string[]): M
   };
   for (const v of vault?.knownValues() ?? []) {
     if (v.value.trim().length < 2) continue;
-    add({ type: v.type, value: v.value, lead: 0 });
+    // A one-word name in the vault ("Will") is matched under the same rule as a given name.
+    const oneWord = v.type === 'PERSON' && !/\s/.test(v.value.trim());
+    add({ type: v.type, value: v.value, lead: 0, ...(oneWord ? { part: { given: true, person: v.value } } : {}) });
   }
   for (const name of people) {
     if (personNameParts(name).length >= 2) {

@@ -175,6 +175,14 @@ describe('names are redacted whole, and everywhere in the vault', () => {
     expect(out).not.toMatch(/Scharning|Gorbanev/);
   });
 
+  test('a one-word name in the vault that is also a common word keeps the same rule', () => {
+    const vault = new Vault('v_one');
+    vault.placeholderFor('PERSON', 'Will');
+    expect(pseudonymize('Will it rain? I asked Will, and he will know.', vault).text).toBe(
+      'Will it rain? I asked ⟦PERSON_1⟧, and he will know.',
+    );
+  });
+
   test('placeholders already in the text are left alone', () => {
     const vault = new Vault('v_again');
     const once = pseudonymize('Maria Garcia <maria@example.com> lives at 221B Baker Street.', vault).text;
