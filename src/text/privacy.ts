@@ -216,7 +216,7 @@ const NOT_NAME_WORDS = new Set(
     'Software Systems Technologies Technology Labs Laboratories Contributors Authors Developers Maintainers Others ' +
     'Free Public General Lesser Library Version Street Avenue Road Lane Drive Boulevard ' +
     'Mr Mrs Ms Miss Dr Prof Sir Dear Hi Hello Thanks Regards Best Sincerely Yours Cheers ' +
-    'Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April June July August ' +
+    'Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March July ' +
     'September October November December Written Originally Modified Maintained Packaged Portions Parts ' +
     'All Rights Reserved PD Public Domain See Also Note Notes Email Phone Tel Fax Mobile Address Question Context'
   )
