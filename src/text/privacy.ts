@@ -382,7 +382,13 @@ function wordEndingAt(text: string, pos: number): { start: number; word: string 
 const COPYRIGHT_YEARS =
   /(?:^|\n)[ \t]{0,40}(?:Copyright:?[ \t]{1,8})?(?:(?:Copyright|\([Cc]\)|©)[ \t]{1,8})?(?:\d{4}(?:[ \t]{0,3}[-–,][ \t]{0,3}\d{4}){0,30},?[ \t]{1,8})(?:by[ \t]{1,3})?/g;
 
-/** Names known from context rather than from the tagger: before an email address, after copyright years. */
+/** Debian changelog section headers: "  [ Colin Watson ]". */
+const CHANGELOG_HEADER = /(?:^|\n)[ \t]{0,8}\[[ \t]{1,3}(?=\p{Lu})/gu;
+/** Credit phrases: "thanks, Helge Kreutzmann", "by request of Billy Olsen", "patch from Yue Tao". */
+const CREDIT_PHRASE =
+  /(?<![\p{L}])(?:thanks,?|thanks to|thank you,?|reported by|requested by|request of|suggested by|written by|contributed by|patch(?:es)? (?:by|from)|work by|signed-off-by:|reviewed-by:|co-authored-by:)[ \t]{1,3}(?=\p{Lu})/giu;
+
+/** Names known from context rather than from the tagger: before an email address, after copyright years, in changelog headers and credits. */
 function contextNames(text: string, emails: readonly PrivateSpan[]): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   for (const e of emails) {
@@ -394,9 +400,11 @@ function contextNames(text: string, emails: readonly PrivateSpan[]): Array<[numb
     const name = nameBackward(text, j);
     if (name) out.push(name);
   }
-  for (const m of matches(COPYRIGHT_YEARS, text)) {
-    const name = nameForward(text, m.index + m[0].length);
-    if (name) out.push(name);
+  for (const re of [COPYRIGHT_YEARS, CHANGELOG_HEADER, CREDIT_PHRASE]) {
+    for (const m of matches(re, text)) {
+      const name = nameForward(text, m.index + m[0].length);
+      if (name) out.push(name);
+    }
   }
   return out;
 }

@@ -115,7 +115,7 @@ describe('pseudonymize and restore', () => {
 
 describe('names are redacted whole, and everywhere in the vault', () => {
   const listed = JSON.parse(readFileSync(`${FIXTURES}/copyright-names.json`, 'utf8')) as Record<string, string[]>;
-  for (const file of ['base-passwd.copyright', 'adduser.copyright', 'bash.copyright', 'tzdata.copyright']) {
+  for (const file of ['base-passwd.copyright', 'adduser.copyright', 'bash.copyright', 'tzdata.copyright', 'base-passwd.changelog']) {
     test(`Debian ${file}: no listed name and no part of one remains after redact`, () => {
       const text = readFileSync(`${FIXTURES}/${file}`, 'utf8');
       const names = listed[file] ?? [];
