@@ -195,7 +195,7 @@ export const askTool = defineTool({
   summary:
     'Condense sources for a question, pseudonymize, ask Claude/GPT, restore names in the answer, report tokens and cost saved.',
   description:
-    'Answer a question about large sources with a cloud model while sending as little as possible: the sources are condensed locally to `budgetTokens` around the question (see `condense`), private values are replaced by placeholders when privacy is "pseudonymize" (the default comes from config), the request goes to Anthropic, OpenAI or an OpenAI-compatible server through the official SDKs (retries with backoff, timeouts), and placeholders in the answer are restored. ' +
+    'Answer a question about large sources with a cloud model while sending as little as possible: the sources are condensed locally to `budgetTokens` around the question (see `condense`), private values are replaced by placeholders when privacy is "pseudonymize" (the default comes from config), the request goes to Anthropic, OpenAI or an OpenAI-compatible server through the official SDKs (retries with backoff, timeouts), and placeholders in the answer are restored. Just before sending, the outgoing request is checked once more with every detector and every vault value; anything private left blocks it (PRIVACY_BLOCKED, types and counts only) unless privacyCheck is "warn" or "off". ' +
     "Returns the answer and a report: the provider's real token usage and cost, what a naive request with every source would have cost, redactions per type, and the condense report. Needs ANTHROPIC_API_KEY or OPENAI_API_KEY (or cloud.* in the config).",
   inputSchema,
   outputSchema,
