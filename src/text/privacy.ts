@@ -516,15 +516,16 @@ const WORD = /[\p{L}\p{N}]+/gu;
 /** Index of values to find by their first word: vault values and the parts of known people's names. */
 function knownValueIndex(vault: Vault | undefined, people: readonly string[]): Map<string, KnownValue[]> {
   const index = new Map<string, KnownValue[]>();
+  const seen = new Set<string>();
   const add = (k: KnownValue): void => {
+    const key = `${k.type}\u0000${k.value}`;
+    if (seen.has(key)) return;
     WORD.lastIndex = 0;
     const first = WORD.exec(k.value);
     if (!first) return;
+    seen.add(key);
     const list = index.get(first[0]) ?? [];
-    if (list.some((x) => x.value === k.value && x.type === k.type)) return;
     list.push({ ...k, lead: first.index });
-    // Longest first, so "Ian A. Murdock" wins over "Ian".
-    list.sort((a, b) => b.value.length - a.value.length);
     index.set(first[0], list);
   };
   const partOwner = new Map<string, string | null>();
@@ -556,6 +557,8 @@ function knownValueIndex(vault: Vault | undefined, people: readonly string[]): M
     const [role, person] = owner === null ? ['given', ''] : (owner.split('\u0000') as [string, string]);
     add({ type: 'PERSON', value: part, lead: 0, part: { given: role === 'given', person } });
   }
+  // Longest first, so "Ian A. Murdock" wins over "Ian".
+  for (const list of index.values()) list.sort((a, b) => b.value.length - a.value.length);
   return index;
 }
 

@@ -269,6 +269,21 @@ describe('every detector runs in linear time', () => {
   });
 });
 
+describe('vault-wide matching with a large vault', () => {
+  test('5,000 values sharing a first word: every later occurrence gets its own placeholder', () => {
+    const vault = new Vault('v_large');
+    // Values only the vault knows (no terms are passed below), all starting with the same word.
+    const sites = Array.from({ length: 5000 }, (_, i) => `Acme Site ${i}`);
+    for (const site of sites) vault.placeholderFor('TERM', site);
+    const picked = sites.filter((_, i) => i % 50 === 7);
+    const text = picked.map((site) => `visit ${site} today`).join('; ');
+    const r = pseudonymize(text, vault);
+    expect(r.counts).toEqual({ TERM: picked.length });
+    expect(r.text).toContain('visit ⟦TERM_8⟧ today; visit ⟦TERM_58⟧ today');
+    expect(restorePlaceholders(r.text, vault).text).toBe(text);
+  });
+});
+
 describe('the outgoing check', () => {
   test('finds what detectors and the vault know, skips placeholders, never returns values', () => {
     const vault = new Vault('v_check');
