@@ -15,6 +15,7 @@ const suites: Array<[name: string, load: () => Promise<Bench>]> = [
   ['transcribe', async () => (await import('./transcribe.js')).benchTranscribe],
   ['condense', async () => (await import('./condense.js')).benchCondense],
   ['adversarial', async () => (await import('./adversarial.js')).benchAdversarial],
+  ['privacy', async () => (await import('./privacy.js')).benchPrivacy],
 ];
 
 async function main(): Promise<void> {

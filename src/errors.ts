@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'INVALID_CURSOR'
   | 'NOT_FOUND'
   | 'DISK_FULL'
+  | 'PRIVACY_BLOCKED'
   | 'INTERNAL';
 
 export class PrechewError extends Error {
@@ -112,6 +113,8 @@ export function httpStatusFor(code: ErrorCode): number {
       return 404;
     case 'INPUT_TOO_LARGE':
       return 413;
+    case 'PRIVACY_BLOCKED':
+      return 422;
     case 'CANCELLED':
       return 499;
     case 'TIMEOUT':

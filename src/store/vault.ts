@@ -109,7 +109,9 @@ export class VaultStore {
     }
     throw new PrechewError(
       'NOT_FOUND',
-      `No vault ${id} here. Vaults live in this server's memory${this.persistent ? ' and its encrypted vault folder' : ''}; it may have been dropped after a restart or because more than ${this.max} vaults were used. Redact the text again to get a new vault${this.persistent ? '' : ', or turn on privacy.persistVaults'}.`,
+      this.persistent
+        ? `No vault ${id} here: it is neither in this process's memory nor in the encrypted vault folder (it was created by another installation or data directory, or before privacy.persistVaults was turned on). Redact the text again to get a new vault.`
+        : `No vault ${id} in this process. Vaults live only in the memory of the process that created them (at most ${this.max}, least recently used dropped first) because privacy.persistVaults is off, so a new process — such as \`prechew run restore\` after \`prechew run redact\` — or a restarted server cannot see them. To keep vaults across processes, set "privacy": { "persistVaults": true } in mcp.config.json and PRECHEW_VAULT_KEY to a long random secret (they are stored encrypted), then redact again; or call restore on the same running server that redacted.`,
     );
   }
 

@@ -7,8 +7,15 @@ import type { Config } from '../config.js';
 import { countTokens } from '../engines/tokenizer.js';
 import { PrechewError, throwIfCancelled } from '../errors.js';
 import { condenseSources } from '../jobs/condense.js';
+import { log } from '../log.js';
 import { getVaultStore } from '../store/vault.js';
-import { addCounts, pseudonymize, restorePlaceholders, type PrivateType } from '../text/privacy.js';
+import {
+  checkOutgoing,
+  countPlaceholdersByType,
+  pseudonymize,
+  restorePlaceholders,
+  type OutgoingCheck,
+} from '../text/privacy.js';
 import { budgetField, readSources, renderCondenseReport, resolveBudget, sourcesField } from './condense.js';
 import { defineTool } from './types.js';
 
@@ -17,6 +24,17 @@ export type ProviderName = (typeof PROVIDERS)[number];
 
 const DEFAULT_SYSTEM =
   'Answer the question using only the context. Cite the sources you use with the bracketed labels from the context, e.g. [report.pdf p.3]. If the context does not contain the answer, say so. Placeholders such as ⟦PERSON_1⟧ stand for private values: use them as names, exactly as written.';
+
+/** The provider to use when the caller names none: the first one configured. */
+export function defaultProvider(cloud: Config['cloud']): ProviderName {
+  if (cloud.anthropic.apiKey) return 'anthropic';
+  if (cloud.openai.apiKey) return 'openai';
+  if (cloud.openaiCompatible.baseURL) return 'openai-compatible';
+  throw new PrechewError(
+    'MISSING_API_KEY',
+    'No cloud provider is configured for ask: set ANTHROPIC_API_KEY (Claude) or OPENAI_API_KEY (GPT) in the environment, or cloud.anthropic.apiKey / cloud.openai.apiKey in mcp.config.json; for a local OpenAI-compatible server set PRECHEW_COMPAT_BASE_URL (cloud.openaiCompatible.baseURL). Then call ask again (optionally with provider: "anthropic", "openai" or "openai-compatible").',
+  );
+}
 
 /** Build the provider client; throws MISSING_API_KEY / INVALID_INPUT before any work is done. */
 export function providerFor(
@@ -49,8 +67,9 @@ const inputSchema = z
     sources: sourcesField,
     provider: z
       .enum(PROVIDERS)
+      .optional()
       .describe(
-        'anthropic (Claude), openai (GPT) or openai-compatible (cloud.openaiCompatible.baseURL: llama.cpp server, Ollama, LM Studio, a gateway).',
+        'anthropic (Claude), openai (GPT) or openai-compatible (cloud.openaiCompatible.baseURL: llama.cpp server, Ollama, LM Studio, a gateway). Default: the first one configured (ANTHROPIC_API_KEY, then OPENAI_API_KEY, then PRECHEW_COMPAT_BASE_URL).',
       ),
     model: z
       .string()
@@ -65,6 +84,16 @@ const inputSchema = z
       .describe(
         'Default config privacy.mode. pseudonymize: private values never leave the machine; the answer comes back with them restored.',
       ),
+    privacyCheck: z
+      .enum(['block', 'warn', 'off'])
+      .optional()
+      .describe(
+        'Last check of the outgoing request (system + user message) with every detector and every vault value. block (default when privacy is pseudonymize): refuse to send when anything private is found (PRIVACY_BLOCKED); warn: send and report the hits; off: no check (default when privacy is off).',
+      ),
+    vaultId: z
+      .string()
+      .optional()
+      .describe('Continue this vault (from redact, condense or ask): the same values keep their placeholders.'),
     system: z
       .string()
       .max(8000)
@@ -84,18 +113,27 @@ const outputSchema = z.object({
       .describe('as reported by the provider'),
     costUsd: z
       .number()
-      .nullable()
-      .describe('real cost of this request from the usage (null for a model missing from the pricing table)'),
+      .optional()
+      .describe('real cost of this request from the usage (absent for a model missing from the pricing table)'),
     naive: z
-      .object({ inputTokens: z.number().int(), costUsd: z.number().nullable() })
+      .object({ inputTokens: z.number().int(), costUsd: z.number().optional() })
       .describe('what sending every source whole would have cost (o200k count)'),
-    savedUsd: z.number().nullable(),
+    savedUsd: z.number().optional(),
     pricingDate: z.string(),
     redactions: z
       .record(z.string(), z.number().int())
       .describe('values pseudonymized per type in what was sent (never the values)'),
     restored: z.number().int().describe('placeholders restored in the answer'),
     vaultId: z.string().optional(),
+    privacyCheck: z
+      .object({
+        mode: z.enum(['block', 'warn', 'off']),
+        detectors: z.array(z.string()).describe('detectors run over the outgoing text'),
+        vaultValuesChecked: z.number().int().describe('vault values and name parts looked for'),
+        hits: z.record(z.string(), z.number().int()).describe('private values found in the outgoing text, per type'),
+        vaultHits: z.number().int().describe('hits that were values already in the vault'),
+      })
+      .describe('the last check of what was sent'),
     condense: z.object({
       tokensIn: z.number().int(),
       tokensOut: z.number().int(),
@@ -118,13 +156,23 @@ type Output = z.infer<typeof outputSchema>;
 function render(out: Output): string {
   const r = out.report;
   const cost =
-    r.costUsd === null
+    r.costUsd === undefined
       ? 'cost unknown (model not in the pricing table; add it under cloud.pricing)'
       : `$${r.costUsd.toFixed(6)}`;
   const naive =
-    r.naive.costUsd === null
+    r.naive.costUsd === undefined
       ? ''
       : ` vs $${r.naive.costUsd.toFixed(6)} sending everything (${r.naive.inputTokens} tokens)`;
+  const c = r.privacyCheck;
+  const hits = Object.entries(c.hits)
+    .map(([t, n]) => `${t} ${n}`)
+    .join(', ');
+  const check =
+    c.mode === 'off'
+      ? 'Outgoing privacy check: off.'
+      : `Outgoing privacy check (${c.mode}): ${c.detectors.length} detectors and ${c.vaultValuesChecked} vault values checked, ${hits ? `found ${hits}` : 'nothing found'}.`;
+  // The condense report's own redaction line would repeat the one above.
+  const { redactions: _condenseRedactions, ...condenseReport } = r.condense;
   const red = Object.entries(r.redactions)
     .map(([t, n]) => `${t} ${n}`)
     .join(', ');
@@ -136,7 +184,8 @@ function render(out: Output): string {
     red
       ? `Pseudonymized before sending: ${red}; ${r.restored} placeholders restored in the answer.`
       : 'No private values were pseudonymized.',
-    renderCondenseReport(r.condense),
+    check,
+    renderCondenseReport(condenseReport),
   ].join('\n');
 }
 
@@ -146,7 +195,7 @@ export const askTool = defineTool({
   summary:
     'Condense sources for a question, pseudonymize, ask Claude/GPT, restore names in the answer, report tokens and cost saved.',
   description:
-    'Answer a question about large sources with a cloud model while sending as little as possible: the sources are condensed locally to `budgetTokens` around the question (see `condense`), private values are replaced by placeholders when privacy is "pseudonymize" (the default comes from config), the request goes to Anthropic, OpenAI or an OpenAI-compatible server through the official SDKs (retries with backoff, timeouts), and placeholders in the answer are restored. ' +
+    'Answer a question about large sources with a cloud model while sending as little as possible: the sources are condensed locally to `budgetTokens` around the question (see `condense`), private values are replaced by placeholders when privacy is "pseudonymize" (the default comes from config), the request goes to Anthropic, OpenAI or an OpenAI-compatible server through the official SDKs (retries with backoff, timeouts), and placeholders in the answer are restored. Just before sending, the outgoing request is checked once more with every detector and every vault value; anything private left blocks it (PRIVACY_BLOCKED, types and counts only) unless privacyCheck is "warn" or "off". ' +
     "Returns the answer and a report: the provider's real token usage and cost, what a naive request with every source would have cost, redactions per type, and the condense report. Needs ANTHROPIC_API_KEY or OPENAI_API_KEY (or cloud.* in the config).",
   inputSchema,
   outputSchema,
@@ -154,7 +203,8 @@ export const askTool = defineTool({
   async handler(input, ctx) {
     const cloud = ctx.app.config.cloud;
     const budgetTokens = resolveBudget(input.budgetTokens, ctx);
-    const { provider, defaultModel } = providerFor(input.provider, cloud);
+    const providerName = input.provider ?? defaultProvider(cloud);
+    const { provider, defaultModel } = providerFor(providerName, cloud);
     const model = input.model ?? defaultModel;
     if (!model)
       throw new PrechewError(
@@ -163,34 +213,58 @@ export const askTool = defineTool({
       );
     const sources = await readSources(input.sources, ctx);
     const privacy = input.privacy ?? ctx.app.config.privacy.mode;
+    const checkMode = input.privacyCheck ?? (privacy === 'pseudonymize' ? 'block' : 'off');
 
     const store = getVaultStore(ctx.app);
-    const vault = privacy === 'pseudonymize' ? store.create() : undefined;
-    const redactions: Partial<Record<PrivateType, number>> = {};
-    const protect = (text: string): string => {
-      if (!vault) return text;
-      const r = pseudonymize(text, vault, { terms: ctx.app.config.privacy.terms, defaultCountry: ctx.app.config.privacy.defaultCountry });
-      addCounts(redactions, r.counts);
-      return r.text;
+    const given = input.vaultId ? store.get(input.vaultId) : undefined;
+    const vault = privacy === 'pseudonymize' ? (given ?? store.create()) : undefined;
+    const detectOptions = {
+      terms: ctx.app.config.privacy.terms,
+      defaultCountry: ctx.app.config.privacy.defaultCountry,
     };
-    const question = protect(input.question);
-    const system = protect(input.system ?? DEFAULT_SYSTEM);
     const condensed = await condenseSources(
       ctx.app,
       sources,
       { query: input.question, budgetTokens, mode: 'extractive', privacy, entities: false, vault },
       { signal: ctx.signal, progress: ctx.progress },
     );
-    addCounts(redactions, condensed.report.redactions ?? {});
     throwIfCancelled(ctx.signal);
 
     const wrap = (context: string, q: string): string =>
       `<context>\n${context}\n</context>\n\nQuestion: ${q}`;
-    ctx.progress({ progress: 0, total: 1, message: `asking ${input.provider}` });
+    // The question, the system prompt and the whole message are pseudonymized after condensing, when
+    // the vault knows every name in the selected context: a surname asked about alone, or one that
+    // came before its full name in the selection, still gets the person's placeholder.
+    const protect = (text: string): string =>
+      vault ? pseudonymize(text, vault, { ...detectOptions, signal: ctx.signal }).text : text;
+    const system = protect(input.system ?? DEFAULT_SYSTEM);
+    const user = protect(wrap(condensed.context, input.question));
+    const redactions = countPlaceholdersByType(`${system}\n${user}`);
+
+    const checkVault = vault ?? given;
+    let check: OutgoingCheck = { detectors: [], vaultValuesChecked: 0, hits: {}, vaultHits: 0 };
+    if (checkMode !== 'off') {
+      check = checkOutgoing(`${system}\n${user}`, { ...detectOptions, ...(checkVault ? { vault: checkVault } : {}) });
+      const hits = Object.entries(check.hits)
+        .map(([t, n]) => `${t} ${n}`)
+        .join(', ');
+      if (hits) {
+        const what = `${hits}${check.vaultHits ? ` (${check.vaultHits} of them values already in the vault)` : ''}`;
+        if (checkMode === 'block')
+          throw new PrechewError(
+            'PRIVACY_BLOCKED',
+            `Nothing was sent: the outgoing request still contains private values (${what}) after checking it with ${check.detectors.length} detectors (${check.detectors.join(', ')}) and ${check.vaultValuesChecked} vault values. Remove them from the question or system prompt, use privacy: "pseudonymize", add them to terms, or pass privacyCheck: "warn" to send anyway.`,
+            { hits: check.hits, vaultHits: check.vaultHits, detectors: check.detectors, vaultValuesChecked: check.vaultValuesChecked },
+          );
+        log.warn('ask: the outgoing request contains private values (privacyCheck is warn)', { hits: check.hits });
+      }
+    }
+
+    ctx.progress({ progress: 0, total: 1, message: `asking ${providerName}` });
     const response = await provider.chat({
       model,
       system,
-      user: wrap(condensed.context, question),
+      user,
       maxTokens: input.maxAnswerTokens,
       signal: ctx.signal,
     });
@@ -217,14 +291,16 @@ export const askTool = defineTool({
         provider: provider.name,
         model: response.model || model,
         usage: response.usage,
-        costUsd: cost ?? null,
-        naive: { inputTokens: naiveTokens, costUsd: naiveCost ?? null },
-        savedUsd:
-          cost !== undefined && naiveCost !== undefined ? Math.round((naiveCost - cost) * 1e6) / 1e6 : null,
+        ...(cost !== undefined ? { costUsd: cost } : {}),
+        naive: { inputTokens: naiveTokens, ...(naiveCost !== undefined ? { costUsd: naiveCost } : {}) },
+        ...(cost !== undefined && naiveCost !== undefined
+          ? { savedUsd: Math.round((naiveCost - cost) * 1e6) / 1e6 }
+          : {}),
         pricingDate: PRICING_DATE,
         redactions,
         restored,
         ...(vault ? { vaultId: vault.id } : {}),
+        privacyCheck: { mode: checkMode, ...check },
         condense: condensed.report,
       },
     };

@@ -39,7 +39,7 @@ export const redactTool = defineTool({
   summary:
     'Replace names, emails, phones, cards, IBANs, IPs, addresses and custom terms with stable placeholders; originals stay in a local vault.',
   description:
-    'Pseudonymize text locally before it goes to a cloud model: person names, emails, phone numbers, credit-card numbers (Luhn-checked), IBANs (checksum), IPv4/IPv6 addresses, street addresses and custom `terms` are replaced by typed placeholders like ⟦PERSON_1⟧ or ⟦EMAIL_2⟧ — the same value always gets the same placeholder within a vault, so "who said what" survives. ' +
+    'Pseudonymize text locally before it goes to a cloud model: person names, emails, phone numbers, credit-card numbers (Luhn-checked), IBANs (checksum), IPv4/IPv6 addresses, street addresses and custom `terms` are replaced by typed placeholders like ⟦PERSON_1⟧ or ⟦EMAIL_2⟧ — the same value always gets the same placeholder within a vault, so "who said what" survives. Names are redacted whole, and once a full name is known its parts (surname, given name, possessive) get the same placeholder in this text and in later calls with the same vaultId. ' +
     "Returns the redacted text, a vaultId and counts per type (never the values). Originals stay in this machine's vault; call `restore` with the vaultId on a model's answer to put them back.",
   inputSchema: redactInput,
   outputSchema: redactOutput,

@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { z } from 'zod';
 import { costUsd } from '../../src/cloud/pricing.js';
 import { askTool } from '../../src/tools/ask.js';
+import { redactTool } from '../../src/tools/redact.js';
 import { callTool, makeTestApp } from '../helpers/app.js';
 import { startFakeProviders, type FakeProviders } from '../helpers/fake-providers.js';
 
@@ -110,8 +113,106 @@ describe('ask through the official SDKs against a loopback provider', () => {
       });
       expect(s.report.vaultId).toMatch(/^v_/);
       expect(JSON.stringify(s.report)).not.toContain('maria.garcia@example.com');
+      // The last check ran over what was sent and found nothing; the text says so once.
+      expect(out.structured).toMatchObject({
+        report: { privacyCheck: { mode: 'block', detectors: expect.arrayContaining(['PERSON', 'PHONE', 'TERM']), hits: {} } },
+      });
+      expect((out.structured as { report: { privacyCheck: { vaultValuesChecked: number } } }).report.privacyCheck.vaultValuesChecked).toBeGreaterThanOrEqual(6);
+      expect(out.text.match(/Pseudonymized/g)).toHaveLength(1);
+      expect(out.text).toMatch(/Outgoing privacy check \(block\): 8 detectors and \d+ vault values checked, nothing found/);
     });
   }
+
+  test('pseudonymize on a real Debian copyright file: no name and no part of one in the request', async () => {
+    fake.requests.length = 0;
+    fake.answer = 'The first copyright holder is ⟦PERSON_2⟧.';
+    const text = readFileSync('fixtures/real/privacy/adduser.copyright', 'utf8');
+    const names = (JSON.parse(readFileSync('fixtures/real/privacy/copyright-names.json', 'utf8')) as Record<string, string[]>)[
+      'adduser.copyright'
+    ]!;
+    const out = await callTool(app, askTool, {
+      question: "Who wrote adduser, and what did Murdock and Hajek contribute? Is Jörg Hoh's work GPL?",
+      sources: [{ text, name: 'copyright' }],
+      provider: 'anthropic',
+      budgetTokens: 1500,
+    });
+    expect(out.isError, out.text).toBe(false);
+    const body = fake.requests[0]!.body;
+    const sentText = JSON.stringify(fake.requests[0]!.json);
+    const left = names
+      .flatMap((n) => n.replace(/\(.*?\)/g, '').split(/\s+/))
+      .map((t) => t.replace(/[.,]+$/, ''))
+      .filter((t) => t.length >= 3 && !/^(van|Dr)$/.test(t))
+      .filter((t) => new RegExp(`(?<![\\p{L}])${t}(?![\\p{L}])`, 'u').test(sentText));
+    expect(left).toEqual([]);
+    expect(body).toContain('⟦PERSON_');
+    expect((out.structured as { answer: string }).answer).not.toContain('⟦PERSON_');
+  });
+
+  test('the outgoing check blocks a request that would leak, says what it checked, and never names the value', async () => {
+    fake.requests.length = 0;
+    const leaky = makeTestApp({
+      privacy: { mode: 'off', terms: ['Project Bluebird'] },
+      cloud: { anthropic: { apiKey: 'sk-ant-test-key-123456', baseURL: fake.anthropicURL } },
+    });
+    try {
+      const blocked = await callTool(leaky, askTool, {
+        question: 'What is the status of Project Bluebird? Call me at 555-867-5309.',
+        sources: [{ text: 'A short status note without names.' }],
+        privacyCheck: 'block',
+      });
+      expect(blocked.error?.code).toBe('PRIVACY_BLOCKED');
+      expect(blocked.text).toMatch(/TERM 1/);
+      expect(blocked.text).toMatch(/PHONE 1/);
+      expect(blocked.text).toMatch(/8 detectors \(PERSON, EMAIL, PHONE, CARD, IBAN, IP, ADDRESS, TERM\)/);
+      expect(blocked.text).not.toContain('Bluebird');
+      expect(blocked.text).not.toContain('5309');
+      expect(fake.requests).toHaveLength(0);
+
+      // A value from an earlier redaction, asked about in clear with privacy off: the vault catches it.
+      const red = await callTool(leaky, redactTool, { text: 'Ian Murdock <imurdock@debian.org> founded Debian.' });
+      const vaultId = (red.structured as { vaultId: string }).vaultId;
+      const fromVault = await callTool(leaky, askTool, {
+        question: "What did Murdock's manifesto say?",
+        sources: [{ text: 'A short status note without names.' }],
+        privacyCheck: 'block',
+        vaultId,
+      });
+      expect(fromVault.error?.code).toBe('PRIVACY_BLOCKED');
+      expect(fromVault.text).toMatch(/PERSON 1 \(1 of them values already in the vault\)/);
+      expect(fromVault.text).not.toContain('Murdock');
+      expect(fake.requests).toHaveLength(0);
+
+      // warn sends anyway and reports the hits.
+      fake.answer = 'sent';
+      const warned = await callTool(leaky, askTool, {
+        question: 'What is the status of Project Bluebird?',
+        sources: [{ text: 'A short status note without names.' }],
+        privacyCheck: 'warn',
+      });
+      expect(warned.isError, warned.text).toBe(false);
+      expect(fake.requests).toHaveLength(1);
+      expect(warned.structured).toMatchObject({ report: { privacyCheck: { mode: 'warn', hits: { TERM: 1 } } } });
+    } finally {
+      await leaky.dispose();
+    }
+  });
+
+  test('pseudonymize continues a vault: a surname known from an earlier redaction is not sent', async () => {
+    fake.requests.length = 0;
+    fake.answer = 'ok';
+    const red = await callTool(app, redactTool, { text: 'Thanks to Even Scharning <even@example.no> for the report.' });
+    const vaultId = (red.structured as { vaultId: string }).vaultId;
+    const out = await callTool(app, askTool, {
+      question: 'What did Scharning report, and did Even fix it?',
+      sources: [{ text: 'Scharning reported the crash on Tuesday; the fix shipped on Friday.' }],
+      provider: 'openai',
+      vaultId,
+    });
+    expect(out.isError, out.text).toBe(false);
+    expect(fake.requests[0]!.body).not.toMatch(/Scharning|Even fix/);
+    expect((out.structured as { report: { vaultId: string } }).report.vaultId).toBe(vaultId);
+  });
 
   test('openai-compatible uses its base URL and model', async () => {
     fake.requests.length = 0;
@@ -124,7 +225,8 @@ describe('ask through the official SDKs against a loopback provider', () => {
     });
     expect(out.isError, out.text).toBe(false);
     expect((fake.requests[0]!.json as { model: string; max_tokens: number }).model).toBe('local-llama');
-    expect((out.structured as { report: { costUsd: number | null } }).report.costUsd).toBeNull();
+    // Portable output: a cost the pricing table cannot give is absent, not null.
+    expect((out.structured as { report: { costUsd?: number } }).report).not.toHaveProperty('costUsd');
   });
 
   test('429 with retry-after, then 200: retried and answered', async () => {
@@ -217,9 +319,16 @@ describe('ask: bad input', () => {
       provider: 'openai-compatible',
     });
     expect(compat.text).toContain('PRECHEW_COMPAT_BASE_URL');
+    // No provider named and none configured: say which keys to set, not "provider: Invalid option".
+    const none = await callTool(app, askTool, { question: 'Q?', sources: [{ text: 'x' }] });
+    expect(none.error?.code).toBe('MISSING_API_KEY');
+    expect(none.text).toContain('ANTHROPIC_API_KEY');
+    expect(none.text).toContain('OPENAI_API_KEY');
+    expect(none.text).toContain('mcp.config.json');
+    expect(none.text).not.toMatch(/Invalid option/);
 
     const keyed = makeTestApp({ cloud: { anthropic: { apiKey: 'k-123', baseURL: 'http://127.0.0.1:9' } } });
-    const empty = await callTool(keyed, askTool, { question: 'Q?', sources: [], provider: 'anthropic' });
+    const empty = await callTool(keyed, askTool, { question: 'Q?', sources: [] });
     expect(empty.error?.code).toBe('INVALID_INPUT');
     const tiny = await callTool(keyed, askTool, {
       question: 'Q?',
@@ -230,4 +339,10 @@ describe('ask: bad input', () => {
     expect(tiny.error?.code).toBe('INVALID_INPUT');
     await keyed.dispose();
   });
+});
+
+test('ask output schema is portable: no nullable unions', () => {
+  const schema = JSON.stringify(z.toJSONSchema(askTool.outputSchema));
+  expect(schema).not.toContain('"null"');
+  expect(schema).not.toMatch(/"type":\[/);
 });

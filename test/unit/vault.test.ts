@@ -14,6 +14,13 @@ describe('vault store', () => {
     store.create();
     expect(store.get(a.id)).toBe(a);
     expect(() => store.get(b.id)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    // Why, and how to keep vaults across processes (`prechew run restore` is a new process).
+    expect(() => new VaultStore().get(b.id)).toThrow(
+      expect.objectContaining({
+        code: 'NOT_FOUND',
+        message: expect.stringMatching(/only in the memory of the process[\s\S]*prechew run restore[\s\S]*"persistVaults": true[\s\S]*PRECHEW_VAULT_KEY/),
+      }),
+    );
     expect(() => store.get('nope')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
   });
 
@@ -39,6 +46,19 @@ describe('vault store', () => {
     expect(() => wrongKey.get(vault.id)).toThrow(
       expect.objectContaining({ code: 'NOT_FOUND', message: expect.stringContaining('PRECHEW_VAULT_KEY') }),
     );
+  });
+
+  test('a persisted vault keeps its people: name parts and longer forms match in a later process', () => {
+    const dir = tempDir();
+    const key = 'another long secret for the test vault';
+    const store = new VaultStore({ dir, key });
+    const vault = store.create();
+    pseudonymize('Copyright: 1995 Ian Murdock <imurdock@debian.org>\n 1995 Ian A. Murdock wrote the rest.', vault);
+    store.save(vault);
+    const later = new VaultStore({ dir, key }).get(vault.id);
+    const red = pseudonymize("Murdock's notes, and Ian A. Murdock on imurdock@debian.org.", later).text;
+    expect(red).toBe("⟦PERSON_1⟧'s notes, and ⟦PERSON_1⟧ on ⟦EMAIL_1⟧.");
+    expect(restorePlaceholders(red, later).text).toBe("Ian Murdock's notes, and Ian Murdock on imurdock@debian.org.");
   });
 
   test('persistence without a key is a config error naming the variable', () => {
