@@ -421,6 +421,36 @@ function proseDefinedTerms(text: string): string[] {
 // ---------------------------------------------------------------------------------------------
 // Prepare
 
+/** Longest piece handed to the BPE counter at once (it is quadratic in one unbroken run). */
+const COUNT_PIECE_CHARS = 2000;
+
+/**
+ * countTokens of a whole source, fed in pieces cut just before a space that starts a word
+ * ("… end| next"), where the tokenizer splits anyway, so the total is exact on ordinary text.
+ * A run with no such place (200 KB of '.' or spaces) is cut every COUNT_PIECE_CHARS: the count
+ * may then differ by a token per cut, and it stays linear.
+ */
+export function countTokensInPieces(text: string): number {
+  let total = 0;
+  let from = 0;
+  while (text.length - from > COUNT_PIECE_CHARS) {
+    let cut = from + COUNT_PIECE_CHARS;
+    for (let k = cut; k > from + COUNT_PIECE_CHARS / 2; k--) {
+      if (text.charCodeAt(k) === 32 && !isAsciiSpace(text.charCodeAt(k - 1)) && !isAsciiSpace(text.charCodeAt(k + 1))) {
+        cut = k;
+        break;
+      }
+    }
+    total += countTokens(text.slice(from, cut));
+    from = cut;
+  }
+  return total + countTokens(text.slice(from));
+}
+
+function isAsciiSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13) || Number.isNaN(code);
+}
+
 export interface PrepareOptions {
   signal?: AbortSignal;
   /** Skip near-duplicate removal (exact sentence duplicates are always removed). */
@@ -439,7 +469,7 @@ export async function prepareCorpus(
   const steps: StepReport[] = [];
   let t = now();
 
-  const sourceInfo = sources.map((s) => ({ name: s.name, tokensIn: countTokens(s.text) }));
+  const sourceInfo = sources.map((s) => ({ name: s.name, tokensIn: countTokensInPieces(s.text) }));
   const tokensIn = sourceInfo.reduce((a, s) => a + s.tokensIn, 0);
   const normalized = sources.map((s) => normalizeSource(s.name, s.text));
   // tokensAfter is filled in after chunking, from the per-sentence counts (one tokenizer pass).

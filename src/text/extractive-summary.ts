@@ -74,6 +74,8 @@ const FOCUS_SHARE = 0.65;
 const MAX_CANDIDATES = 1500;
 /** Under a token budget, value per token^COST_EXPONENT (budgeted greedy, Lin & Bilmes 2010). */
 const COST_EXPONENT = 0.3;
+/** Key-points look for the key clause among at most this many clauses of a sentence. */
+const MAX_CLAUSES = 24;
 const STYLES: readonly SummaryStyle[] = ['paragraph', 'bullets', 'key-points'];
 
 interface SentenceInfo {
@@ -310,7 +312,9 @@ function keyClause(source: string, sentence: Sentence, idf: Map<string, number>)
     from = m.index + m[0].length;
   }
   if (from < text.length) cuts.push([from, text.length]);
-  if (cuts.length <= 1) return { start: sentence.start, end: sentence.end };
+  // Runs of clauses are compared pairwise: beyond a few dozen (a list of commas, not prose) the
+  // whole sentence is the key point, and the work stays bounded.
+  if (cuts.length <= 1 || cuts.length > MAX_CLAUSES) return { start: sentence.start, end: sentence.end };
   const info = (a: number, b: number): number =>
     tokenize(text.slice(a, b)).reduce((sum, t) => sum + (idf.get(t) ?? 0), 0);
   const total = info(0, text.length);
