@@ -12,6 +12,7 @@ import { countTokens } from '../../src/engines/tokenizer.js';
 import { symbolTerms, tokenize } from '../../src/text/bm25.js';
 import {
   condensePrepared,
+  condenseTexts,
   normalizeSource,
   prepareCorpus,
   type PreparedCorpus,
@@ -29,6 +30,24 @@ describe('option and symbol names are terms', () => {
     // Not options or parameters: hyphenated words, negative numbers, prices, variables.
     expect(symbolTerms('a non-zero status, -5 degrees, $5 and $HOME')).toEqual([]);
     expect(tokenize('What does set -o pipefail change?')).toEqual(['set', 'pipefail', 'chang', '-o']);
+  });
+});
+
+describe('prose definitions', () => {
+  test('"X is …" outranks sentences that only mention X', async () => {
+    const VERBS = ['Check', 'Compare', 'Archive', 'Review', 'Mail', 'Sign', 'Tag', 'Upload', 'Print', 'Store', 'Rotate'];
+    const NOUNS = ['log', 'diff', 'report', 'plan', 'inventory', 'summary', 'ticket', 'schedule', 'manifest', 'ledger', 'notes', 'graph', 'table'];
+    const mentions = Array.from(
+      { length: 40 },
+      (_, i) =>
+        `${VERBS[i % VERBS.length]} the ${NOUNS[(i * 3) % NOUNS.length]} after the \`--dry-run\` pass.`,
+    ).join('\n\n');
+    const text = `${mentions}\n\nThe \`--dry-run\` flag is a rehearsal of the whole deployment against the configured hosts: it prints every change it would make and writes nothing.\n\n${mentions}`;
+    const result = await condenseTexts([{ name: 'deploy.md', text }], {
+      query: 'What does --dry-run do?',
+      budgetTokens: 50,
+    });
+    expect(result.context).toContain('it prints every change it would make and writes nothing');
   });
 });
 
