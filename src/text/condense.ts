@@ -195,8 +195,10 @@ function definitionStart(
     const space = line.charCodeAt(bodyIndent - 1);
     if ((space === 32 || space === 9) && line.charCodeAt(bodyIndent) !== 32) {
       const term = line.slice(indent, bodyIndent).trim();
+      // "*" and "-" with a wide gap are shell special parameters ("*      Expands to…"), not bullets.
+      const parameter = /^[*-]$/.test(term) && bodyIndent - indent >= 5;
       if (
-        !LIST_MARKER_TERM.test(term) &&
+        (!LIST_MARKER_TERM.test(term) || parameter) &&
         term.length > 0 &&
         term.length <= MAX_INLINE_TERM &&
         !/\s\S+\s\S+\s/.test(term) &&

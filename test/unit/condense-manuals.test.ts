@@ -66,6 +66,9 @@ describe('man-page definition lists', () => {
     expect(starting('#: Expands to the number of positional parameters in decimal.')).toHaveLength(1);
     expect(starting('-x file: True if file exists and is executable.')).toHaveLength(1);
     expect(starting('OPTIND: The index of the next argument')).toHaveLength(1);
+    // "*" and "-" aligned like the other special parameters are terms, not bullets.
+    expect(starting('*: Expands to the positional parameters, starting from one.')).toHaveLength(1);
+    expect(starting('-: Expands to the current option flags')).toHaveLength(1);
     const pipefail = bash.definitions.find((d) => d.term === 'pipefail')!;
     expect(pipefail.parents.map((p) => p.split(' ')[0])).toEqual(['set', '-o']);
     expect(bash.text.slice(pipefail.offset).startsWith('pipefail: If set, the return value of a pipeline')).toBe(true);
