@@ -41,9 +41,7 @@ export function loadManuals(): Manuals {
 
 /** Whitespace folded and line-break hyphens (ASCII or U+2010) joined, so a key phrase matches across wraps. */
 export function foldForMatch(text: string): string {
-  return text
-    .replace(/(\p{L})[-\u2010]\n\s*(\p{Ll})/gu, '$1$2')
-    .replace(/\s+/g, ' ');
+  return text.replace(/(\p{L})[-\u2010]\n\s*(\p{Ll})/gu, '$1$2').replace(/\s+/g, ' ');
 }
 
 /** Does the context keep the answer's key phrase? */

@@ -65,7 +65,8 @@ export async function benchCondense(): Promise<Record<string, number | string>> 
     let ours = 0;
     let base = 0;
     for (const q of manuals.questions) {
-      if (keepsAnswer(condensePrepared(manualCorpus, { query: q.question, budgetTokens: budget }).context, q)) ours++;
+      if (keepsAnswer(condensePrepared(manualCorpus, { query: q.question, budgetTokens: budget }).context, q))
+        ours++;
       if (keepsAnswer(manualBaseline.select(q.question, budget), q)) base++;
     }
     out[`manuals budget ${budget}: answers kept`] = `${ours}/${manuals.questions.length}`;

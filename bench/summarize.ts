@@ -18,11 +18,8 @@ interface Doc {
 }
 
 function loadSet(): Doc[] {
-  return JSON.parse(
-    readFileSync(fixturePath('summaries/set.json'), 'utf8'),
-  ) as Doc[];
+  return JSON.parse(readFileSync(fixturePath('summaries/set.json'), 'utf8')) as Doc[];
 }
-
 
 /** About targetChars of text built from the reference set's sentences in a seeded random order. */
 export function buildSummarizeBenchText(targetChars = 1_000_000, seed = 7): string {
@@ -101,7 +98,8 @@ export async function benchSummarize(): Promise<Record<string, number | string>>
  */
 function standaloneShare(): { share: number; lines: number } {
   const docs = ['e2fsprogs-NEWS.txt', 'man-db-NEWS.md', 'zstd-README.md', 'bash.txt'];
-  const dependent = /^["'(]*(?:this|these|those|that|it|its|they|them|their|however|also|but|and|so|thus|such)\b/i;
+  const dependent =
+    /^["'(]*(?:this|these|those|that|it|its|they|them|their|however|also|but|and|so|thus|such)\b/i;
   let lines = 0;
   let good = 0;
   for (const name of docs) {

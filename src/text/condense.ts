@@ -438,7 +438,11 @@ export function countTokensInPieces(text: string): number {
   while (text.length - from > COUNT_PIECE_CHARS) {
     let cut = from + COUNT_PIECE_CHARS;
     for (let k = cut; k > from + COUNT_PIECE_CHARS / 2; k--) {
-      if (text.charCodeAt(k) === 32 && !isAsciiSpace(text.charCodeAt(k - 1)) && !isAsciiSpace(text.charCodeAt(k + 1))) {
+      if (
+        text.charCodeAt(k) === 32 &&
+        !isAsciiSpace(text.charCodeAt(k - 1)) &&
+        !isAsciiSpace(text.charCodeAt(k + 1))
+      ) {
         cut = k;
         break;
       }

@@ -171,7 +171,11 @@ function structuralUnits(text: string): Unit[] {
       inFence = !inFence;
     } else if (inFence) {
       units.push({ kind: 'code', start: lineStart, end: lineEnd });
-    } else if (SETEXT_UNDERLINE.test(line) && open?.kind === 'prose' && !text.slice(open.start, open.end).includes('\n')) {
+    } else if (
+      SETEXT_UNDERLINE.test(line) &&
+      open?.kind === 'prose' &&
+      !text.slice(open.start, open.end).includes('\n')
+    ) {
       // "Title\n=====": the single prose line above was a heading.
       open.kind = 'heading';
       close();
@@ -220,7 +224,8 @@ function summarySentences(text: string): Sentence[] {
 const DEPENDENT_START =
   /^["'\u201c\u2018(]*(?:this|these|those|that|it|its|they|them|their|he|she|his|her|such|however|also|moreover|furthermore|additionally|besides|but|and|or|so|thus|hence|therefore|then|instead|otherwise|likewise|similarly|still|yet|nevertheless|nonetheless|(?:in|at|for|with|by|from|on|under|after|during|unlike)\s+(?:this|that|these|those|such|it|them)|as\s+such|as\s+a\s+result|in\s+addition|on\s+the\s+other\s+hand)\b/i;
 /** Credit lines: "(Thanks to … for pointing this out.)", "Thanks to …", "Patch by …". */
-const CREDIT = /^\(?\s*(?:thanks|thank\s+you|many\s+thanks|credits?\s+(?:to|go)|(?:patch|reported|suggested|contributed|fixed)\s+by)\b/i;
+const CREDIT =
+  /^\(?\s*(?:thanks|thank\s+you|many\s+thanks|credits?\s+(?:to|go)|(?:patch|reported|suggested|contributed|fixed)\s+by)\b/i;
 const PARENTHETICAL = /^\([^()]*\)[.!?]?$/;
 
 const WORD_RE = /[\p{L}\p{N}]+(?:['\u2019-][\p{L}\p{N}]+)*/gu;

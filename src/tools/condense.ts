@@ -103,7 +103,8 @@ export async function readEachSource(
         one = await readDataSource(s.data, s.filename, ctx);
       }
       const bytes = Buffer.byteLength(one.text, 'utf8');
-      if (total + bytes > limit) throw tooLarge(`The sources together (with "${name}")`, total + bytes, limit);
+      if (total + bytes > limit)
+        throw tooLarge(`The sources together (with "${name}")`, total + bytes, limit);
       total += bytes;
       read.push(one);
     } catch (error) {

@@ -27,13 +27,17 @@ const INPUTS: Record<string, string> = {
   'option-like': repeat('-a'),
   'special parameters': repeat('$?'),
   'blank lines': repeat('\n \n'),
-  'abbreviations': repeat('Mr. '),
-  'clauses': repeat('a b, '),
+  abbreviations: repeat('Mr. '),
+  clauses: repeat('a b, '),
   'indented items': repeat('       -x\n              y\n'),
 };
 
 /** Pieces in order, each exactly its span of the source, none longer than maxChars (one expect: 100k pieces). */
-function expectPieces(text: string, pieces: Array<{ text: string; start: number; end: number }>, maxChars = Infinity): void {
+function expectPieces(
+  text: string,
+  pieces: Array<{ text: string; start: number; end: number }>,
+  maxChars = Infinity,
+): void {
   let last = -1;
   const bad = pieces.find((p) => {
     const ok = p.start > last && p.text.length <= maxChars && text.slice(p.start, p.end) === p.text;
@@ -62,7 +66,10 @@ describe.each(Object.entries(INPUTS))('200 KB of %s', (_name, text) => {
   }, 30_000);
 
   test('condense and extractive summary finish within budget', async () => {
-    const result = await condenseTexts([{ name: 'x', text }], { query: 'What does -e or $? mean?', budgetTokens: 300 });
+    const result = await condenseTexts([{ name: 'x', text }], {
+      query: 'What does -e or $? mean?',
+      budgetTokens: 300,
+    });
     expect(result.tokensOut).toBeLessThanOrEqual(300);
     expect(countTokens(result.context)).toBe(result.tokensOut);
     for (const style of ['paragraph', 'key-points'] as const) {

@@ -35,8 +35,34 @@ describe('option and symbol names are terms', () => {
 
 describe('prose definitions', () => {
   test('"X is …" outranks sentences that only mention X', async () => {
-    const VERBS = ['Check', 'Compare', 'Archive', 'Review', 'Mail', 'Sign', 'Tag', 'Upload', 'Print', 'Store', 'Rotate'];
-    const NOUNS = ['log', 'diff', 'report', 'plan', 'inventory', 'summary', 'ticket', 'schedule', 'manifest', 'ledger', 'notes', 'graph', 'table'];
+    const VERBS = [
+      'Check',
+      'Compare',
+      'Archive',
+      'Review',
+      'Mail',
+      'Sign',
+      'Tag',
+      'Upload',
+      'Print',
+      'Store',
+      'Rotate',
+    ];
+    const NOUNS = [
+      'log',
+      'diff',
+      'report',
+      'plan',
+      'inventory',
+      'summary',
+      'ticket',
+      'schedule',
+      'manifest',
+      'ledger',
+      'notes',
+      'graph',
+      'table',
+    ];
     const mentions = Array.from(
       { length: 40 },
       (_, i) =>
@@ -62,7 +88,9 @@ describe('man-page definition lists', () => {
     const paragraphs = bash.text.split('\n\n');
     const starting = (prefix: string): string[] => paragraphs.filter((p) => p.startsWith(prefix));
     expect(starting('HISTSIZE: The number of commands to remember')).toHaveLength(1);
-    expect(starting('?: Expands to the exit status of the most recently executed foreground pipeline.')).toHaveLength(1);
+    expect(
+      starting('?: Expands to the exit status of the most recently executed foreground pipeline.'),
+    ).toHaveLength(1);
     expect(starting('#: Expands to the number of positional parameters in decimal.')).toHaveLength(1);
     expect(starting('-x file: True if file exists and is executable.')).toHaveLength(1);
     expect(starting('OPTIND: The index of the next argument')).toHaveLength(1);
@@ -71,10 +99,14 @@ describe('man-page definition lists', () => {
     expect(starting('-: Expands to the current option flags')).toHaveLength(1);
     const pipefail = bash.definitions.find((d) => d.term === 'pipefail')!;
     expect(pipefail.parents.map((p) => p.split(' ')[0])).toEqual(['set', '-o']);
-    expect(bash.text.slice(pipefail.offset).startsWith('pipefail: If set, the return value of a pipeline')).toBe(true);
+    expect(
+      bash.text.slice(pipefail.offset).startsWith('pipefail: If set, the return value of a pipeline'),
+    ).toBe(true);
     // Justified prose and bullets are not items.
     expect(bash.definitions.some((d) => d.term === 'Bash' || d.term === '•')).toBe(false);
-    expect(bash.text).toContain('Bash is an sh-compatible command language interpreter that executes commands');
+    expect(bash.text).toContain(
+      'Bash is an sh-compatible command language interpreter that executes commands',
+    );
     // Man pages hyphenate with U+2010 across line breaks: the word is joined again.
     expect(bash.text).toContain('incorporates useful features');
   });
@@ -125,6 +157,8 @@ describe('condense keeps short definitions at small budgets', () => {
     const best = [...result.selected].sort((a, b) => b.score - a.score)[0]!;
     expect(best.text.startsWith('-e: Exit immediately if a pipeline')).toBe(true);
     // The sentence after the definition is kept right after it, in the same line.
-    expect(result.context).toMatch(/-e: Exit immediately[^\n]*\. The shell does not exit if the command that fails/);
+    expect(result.context).toMatch(
+      /-e: Exit immediately[^\n]*\. The shell does not exit if the command that fails/,
+    );
   });
 });

@@ -205,7 +205,10 @@ describe('condense tool', () => {
     expect(out.isError).toBe(false);
     const s = out.structured as {
       context: string;
-      report: { sources: Array<{ name: string }>; failedSources: Array<{ name: string; code: string; message: string }> };
+      report: {
+        sources: Array<{ name: string }>;
+        failedSources: Array<{ name: string; code: string; message: string }>;
+      };
     };
     expect(s.context).toContain('9 June');
     expect(s.report.sources.map((x) => x.name)).toEqual(['good.txt', 'email']);
@@ -214,7 +217,9 @@ describe('condense tool', () => {
       ['blob.bin', 'UNSUPPORTED_FORMAT'],
     ]);
     for (const f of s.report.failedSources) expect(f.message.length).toBeGreaterThan(10);
-    expect(out.text).toMatch(/Left out 2 source\(s\) that could not be read: .*missing\.txt \(FILE_NOT_FOUND\)/);
+    expect(out.text).toMatch(
+      /Left out 2 source\(s\) that could not be read: .*missing\.txt \(FILE_NOT_FOUND\)/,
+    );
     expect(out.text).toContain('blob.bin (UNSUPPORTED_FORMAT)');
 
     // Only when every source fails is it an error, naming each source and why.

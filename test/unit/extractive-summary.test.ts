@@ -173,7 +173,8 @@ describe('summaries of real documents read well', () => {
   const real = (name: string): string =>
     readFileSync(new URL(`../../fixtures/real/condense/${name}`, import.meta.url), 'utf8');
   const DOCS = ['e2fsprogs-NEWS.txt', 'man-db-NEWS.md', 'zstd-README.md', 'bash.txt'];
-  const DEPENDENT = /^["'(]*(?:this|these|those|that|it|its|they|them|their|however|also|but|and|so|thus|such)\b/i;
+  const DEPENDENT =
+    /^["'(]*(?:this|these|those|that|it|its|they|them|their|however|also|but|and|so|thus|such)\b/i;
 
   it.each(DOCS)('%s: whole, standalone sentences in every style and budget', (name) => {
     const text = real(name);
@@ -196,7 +197,9 @@ describe('summaries of real documents read well', () => {
         expect(s.text, s.text).toMatch(/^[\p{Lu}\p{N}"'`_*[-]/u);
         // A sentence that leans on the one before comes with it.
         if (DEPENDENT.test(s.text)) {
-          const before = run.sentences.some((t) => t.end <= s.start && !/\p{L}/u.test(text.slice(t.end, s.start)));
+          const before = run.sentences.some(
+            (t) => t.end <= s.start && !/\p{L}/u.test(text.slice(t.end, s.start)),
+          );
           expect(before, s.text).toBe(true);
         }
       }

@@ -72,12 +72,16 @@ describe('splitSentences', () => {
     const manual =
       'If the executed command changes the value of any of READLINE_LINE, READ\u2010\nLINE_POINT, or READLINE_MARK, those new values are used.';
     expect(texts(manual)).toEqual([manual]);
-    const notes = 'If run with no arguments, `man` now suggests running\n`man man`. Fix build with\n`--disable-cache`.';
+    const notes =
+      'If run with no arguments, `man` now suggests running\n`man man`. Fix build with\n`--disable-cache`.';
     expect(texts(notes)).toEqual([
       'If run with no arguments, `man` now suggests running\n`man man`.',
       'Fix build with\n`--disable-cache`.',
     ]);
     // A capitalised code span on a new line after a finished sentence still starts a new one.
-    expect(texts('The cache is rebuilt.\n`Mandb` runs nightly.')).toEqual(['The cache is rebuilt.', '`Mandb` runs nightly.']);
+    expect(texts('The cache is rebuilt.\n`Mandb` runs nightly.')).toEqual([
+      'The cache is rebuilt.',
+      '`Mandb` runs nightly.',
+    ]);
   });
 });
