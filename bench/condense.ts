@@ -1,13 +1,15 @@
 /**
  * Condense benchmark: compression and planted-answer retention at several budgets, with and
  * without the question as query, side by side with a BM25-over-chunks baseline; MB/s of the
- * extractive pipeline with its per-step times; redaction MB/s. Prints nothing, asserts nothing.
+ * extractive pipeline with its per-step times; short-definition answers kept on real manuals
+ * (bash and find man pages) beside the same baseline; redaction MB/s. Prints nothing, asserts nothing.
  */
 import { countTokens } from '../src/engines/tokenizer.js';
 import { condensePrepared, prepareCorpus } from '../src/text/condense.js';
 import { pseudonymize } from '../src/text/privacy.js';
 import { Vault } from '../src/text/vault.js';
 import { Bm25ChunkBaseline, buildCondenseCorpus, buildPrivacyCorpus } from './condense-corpus.js';
+import { keepsAnswer, loadManuals } from './condense-manuals.js';
 
 const BUDGETS = [250, 500, 1000, 2000, 4000];
 
@@ -52,6 +54,24 @@ export async function benchCondense(): Promise<Record<string, number | string>> 
     out[`budget ${budget}: BM25-chunks baseline %`] = Math.round((base / n) * 1000) / 10;
   }
   out['select per query ms (prepared corpus)'] = Math.round((queryMs / queries) * 10) / 10;
+
+  // Real manuals (bash + find man pages): short definitions asked about at small budgets.
+  const manuals = loadManuals();
+  const manualCorpus = await prepareCorpus(manuals.sources);
+  const manualBaseline = new Bm25ChunkBaseline(manuals.sources);
+  out['manuals tokens'] = manualCorpus.tokensIn;
+  out['manuals questions'] = manuals.questions.length;
+  for (const budget of [300, 500, 1000]) {
+    let ours = 0;
+    let base = 0;
+    for (const q of manuals.questions) {
+      if (keepsAnswer(condensePrepared(manualCorpus, { query: q.question, budgetTokens: budget }).context, q))
+        ours++;
+      if (keepsAnswer(manualBaseline.select(q.question, budget), q)) base++;
+    }
+    out[`manuals budget ${budget}: answers kept`] = `${ours}/${manuals.questions.length}`;
+    out[`manuals budget ${budget}: BM25-chunks baseline`] = `${base}/${manuals.questions.length}`;
+  }
 
   const privacy = buildPrivacyCorpus({ records: 400 });
   const pBytes = Buffer.byteLength(privacy.text);

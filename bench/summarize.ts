@@ -18,11 +18,8 @@ interface Doc {
 }
 
 function loadSet(): Doc[] {
-  return JSON.parse(
-    readFileSync(fixturePath('summaries/set.json'), 'utf8'),
-  ) as Doc[];
+  return JSON.parse(readFileSync(fixturePath('summaries/set.json'), 'utf8')) as Doc[];
 }
-
 
 /** About targetChars of text built from the reference set's sentences in a seeded random order. */
 export function buildSummarizeBenchText(targetChars = 1_000_000, seed = 7): string {
@@ -72,8 +69,11 @@ export async function benchSummarize(): Promise<Record<string, number | string>>
       rouge(summarizeExtractive(d.text, { maxTokens: countTokens(lead3(d.text)) }).summary, d.reference),
     ),
   );
+  const readable = standaloneShare();
   await Promise.resolve();
   return {
+    'real docs: summary lines that stand alone %': readable.share,
+    'real docs: summary lines checked': readable.lines,
     'input MB': Math.round(mb * 100) / 100,
     'extractive MB/s (10 sentences)': Math.round((mb / sentenceSeconds) * 100) / 100,
     'extractive MB/s (500 tokens, key-points)': Math.round((mb / tokenSeconds) * 100) / 100,
@@ -89,6 +89,35 @@ export async function benchSummarize(): Promise<Record<string, number | string>>
     'ROUGE-2 F1 extractive (lead-3 token budget)': budget.r2,
     'ROUGE-L F1 extractive (lead-3 token budget)': budget.rl,
   };
+}
+
+/**
+ * Share of summary lines on real documents (fixtures/real/condense) that stand alone: not a
+ * heading (glued or alone), list marker, table row or markup, not a credit line or a fragment,
+ * and not a sentence opening with an anaphor or connective without the sentence before it.
+ */
+function standaloneShare(): { share: number; lines: number } {
+  const docs = ['e2fsprogs-NEWS.txt', 'man-db-NEWS.md', 'zstd-README.md', 'bash.txt'];
+  const dependent =
+    /^["'(]*(?:this|these|those|that|it|its|they|them|their|however|also|but|and|so|thus|such)\b/i;
+  let lines = 0;
+  let good = 0;
+  for (const name of docs) {
+    const text = readFileSync(fixturePath(`real/condense/${name}`), 'utf8');
+    for (const options of [{}, { maxTokens: 300 }, { maxSentences: 12 }]) {
+      const { sentences } = summarizeExtractive(text, options);
+      for (const s of sentences) {
+        lines++;
+        const bad =
+          /^(?:#|[-*+\u2022]\s|\d+[.)]\s|\||<|\[[^\]]+\]:|```|\(|[Tt]hanks\b|\p{Ll})/u.test(s.text) ||
+          /\n\s*(?:#{1,6}\s|[-*+\u2022]\s|={3,}|-{3,}\s*$)/.test(s.text) ||
+          (dependent.test(s.text) &&
+            !sentences.some((t) => t.end <= s.start && !/\p{L}/u.test(text.slice(t.end, s.start))));
+        if (!bad) good++;
+      }
+    }
+  }
+  return { share: lines ? Math.round((good / lines) * 1000) / 10 : 0, lines };
 }
 
 /** fixtures/ from bench/ (sources) or dist/bench/ (compiled). */

@@ -33,6 +33,13 @@ export interface CondenseJobOptions {
   vault?: Vault | undefined;
 }
 
+/** A source left out because it could not be read, with the error that says why. */
+export interface FailedSource {
+  name: string;
+  code: string;
+  message: string;
+}
+
 export interface CondenseReport {
   tokensIn: number;
   tokensOut: number;
@@ -44,6 +51,8 @@ export interface CondenseReport {
   pricingDate: string;
   cached: boolean;
   note?: string | undefined;
+  /** Sources that could not be read and were left out; the others were condensed. */
+  failedSources?: FailedSource[] | undefined;
   redactions?: Partial<Record<PrivateType, number>> | undefined;
 }
 

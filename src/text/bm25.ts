@@ -5,6 +5,12 @@
  * Terms are lower-cased words with English stopwords removed and a light suffix stemmer applied
  * ("elections" → "election", "voted" → "vote", "running" → "run"), enough to match inflections
  * without Porter's aggressive conflations.
+ *
+ * Technical names are terms too, kept whole and case-sensitive next to the words they contain:
+ * command-line options (`-e`, `-E`, `--dry-run`) and shell special parameters (`$?`, `$#`, `$!`,
+ * `$$`), so "What does `set -e` do?" can match the line that defines `-e` instead of every line
+ * with "set" in it. Every pattern here is a single pass without nested quantifiers (linear on
+ * any input).
  */
 
 export const STOPWORDS: ReadonlySet<string> = new Set(
@@ -25,6 +31,21 @@ export const STOPWORDS: ReadonlySet<string> = new Set(
 );
 
 const WORD = /[\p{L}\p{N}]+(?:['\u2019][\p{L}]+)*/gu;
+/**
+ * An option (`-e`, `--dry-run`, `-print0`) where a word can start (after whitespace, a bracket,
+ * a quote or a comma), or a special parameter (`$?`, `$#`, `$!`, `$$`, `$@`, `$*`, `$-`, `$_`,
+ * `$0`) not followed by a word character.
+ */
+const SYMBOL =
+  /(?<=^|[\s([{"'`\u2018\u201c,=|])(--?[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)|(\$[?#!$@*_0-](?![A-Za-z0-9_]))/g;
+
+/** Options and special parameters of a text, as written (`-e`, `--dry-run`, `$?`), in order. */
+export function symbolTerms(text: string): string[] {
+  const out: string[] = [];
+  SYMBOL.lastIndex = 0;
+  for (let m = SYMBOL.exec(text); m !== null; m = SYMBOL.exec(text)) out.push((m[1] ?? m[2]) as string);
+  return out;
+}
 
 const STEM_EXCEPTIONS = new Set([
   'news',
@@ -73,9 +94,14 @@ export interface TokenizeOptions {
   stopwords?: boolean;
   /** Apply the light stemmer (default true). */
   stem?: boolean;
+  /** Add options and special parameters as terms (default true; only with stopwords dropped). */
+  symbols?: boolean;
 }
 
-/** Lower-cased, stopword-free, stemmed terms of a text, in order. */
+/**
+ * Lower-cased, stopword-free, stemmed terms of a text, in order, followed by its options and
+ * special parameters (see symbolTerms).
+ */
 export function tokenize(text: string, options: TokenizeOptions = {}): string[] {
   const words =
     text
@@ -83,7 +109,10 @@ export function tokenize(text: string, options: TokenizeOptions = {}): string[] 
       .replace(/\u2019/g, "'")
       .match(WORD) ?? [];
   if (options.stopwords === false) return options.stem === false ? words : words.map(stem);
-  return termsOf(words, options.stem ?? true);
+  const terms = termsOf(words, options.stem ?? true);
+  if (options.symbols === false) return terms;
+  for (const symbol of symbolTerms(text)) terms.push(symbol);
+  return terms;
 }
 
 /** Terms from lower-cased words (as `tokenize(text, { stopwords: false, stem: false })` gives them). */

@@ -14,7 +14,7 @@
  */
 import { countTokens } from '../engines/tokenizer.js';
 import { PrechewError, throwIfCancelled } from '../errors.js';
-import { Bm25Index, tokenize } from './bm25.js';
+import { Bm25Index, STOPWORDS, tokenize } from './bm25.js';
 import { dedupeItems } from './dedupe.js';
 import { tokenizeWords } from './normalize.js';
 import { splitSentences } from './sentences.js';
@@ -40,6 +40,10 @@ const REDUNDANCY_JACCARD = 0.7;
 const NEAR_SENTENCE_JACCARD = 0.8;
 /** Weight of the passage's relevance added to the sentence's own relevance. */
 const PASSAGE_WEIGHT = 0.5;
+/** Weight of defining a query term (idf-weighted share of the query the sentence defines). */
+const DEFINITION_WEIGHT = 1;
+/** Share of a picked sentence's score that the next sentence of its paragraph inherits. */
+const CONTINUATION_SHARE = 0.6;
 /** Weight of centrality added under a query, so leftover budget goes to central sentences. */
 const CENTRALITY_UNDER_QUERY = 0.05;
 const ENTITY_APPENDIX_SHARE = 0.15;
@@ -62,10 +66,20 @@ interface Anchor {
   time?: string;
 }
 
+/** A definition-list item (a man-page option or variable): where its text starts and what it defines. */
+export interface Definition {
+  offset: number;
+  /** The defined term as written ("-x file", "HISTSIZE", "?"). */
+  term: string;
+  /** Terms of the items it is nested in, outermost first ("set [-abef…]", "-o option-name"). */
+  parents: string[];
+}
+
 export interface NormalizedSource {
   name: string;
   text: string;
   anchors: Anchor[];
+  definitions: Definition[];
 }
 
 interface Sentence {
@@ -79,7 +93,12 @@ interface Sentence {
   end: number;
   text: string;
   tokens: number;
+  /** Terms of the text (dedupe, redundancy, centrality). */
   terms: string[];
+  /** Terms it is ranked by: its own, plus the defined term and the enclosing items' names. */
+  rankTerms: string[];
+  /** Terms this sentence defines (a definition item's first sentence, or "X is/means …"). */
+  defines: string[];
   locator: string | undefined;
   /** Kind of locator, which decides how lines are grouped. */
   locatorKind: 'page' | 'time' | 'none';
@@ -110,11 +129,103 @@ function isStructuralLine(line: string): boolean {
   return /^\s*(?:[-*+•]\s|\d{1,3}[.)]\s|#{1,6}\s|\||>|```)/.test(line);
 }
 
+/** Longest term written on its own line above its indented description ("-x file", "HISTSIZE"). */
+const MAX_OWN_LINE_TERM = 80;
+/** Longest term followed on the same line by its description ("-e      Exit immediately…"). */
+const MAX_INLINE_TERM = 24;
+
+/** A bullet or a number is a list item's marker, not a defined term. */
+const LIST_MARKER_TERM = /^(?:[•◦▪‣·*+-]|\d{1,3}[.)])$/;
+
+function indentOf(line: string): number {
+  let k = 0;
+  while (k < line.length && (line.charCodeAt(k) === 32 || line.charCodeAt(k) === 9)) k++;
+  return k;
+}
+
+/** Column where the description starts after a one-token term and 2+ spaces ("#      Expands…" → 7 + 7), or -1. */
+function siblingColumn(line: string, indent: number): number {
+  let k = indent;
+  while (k < line.length && line.charCodeAt(k) !== 32 && line.charCodeAt(k) !== 9) k++;
+  if (k - indent > 12) return -1;
+  const gapStart = k;
+  while (k < line.length && (line.charCodeAt(k) === 32 || line.charCodeAt(k) === 9)) k++;
+  return k - gapStart >= 2 && k < line.length ? k : -1;
+}
+
+/** A wrapped line's tail ("of a", "the") or a lead-in ("The full set of … is"), not a term: plain words. */
+function isProseFragment(term: string): boolean {
+  const words = term.toLowerCase().split(/\s+/);
+  return (
+    words.every((w) => STOPWORDS.has(w)) ||
+    /^[A-Za-z]+(?: [a-z]+)+$/.test(term) ||
+    /^[A-Za-z]+(?: [A-Za-z]+){3,}$/.test(term)
+  );
+}
+
+/**
+ * A definition-list item in fixed-width text (man pages, --help output): an indented term, then
+ * its description indented deeper, starting either on the next line or on the same line at the
+ * column where the following lines continue (or, for one-line items, where the sibling items'
+ * descriptions start). Returns the term, the description on this line and the body column.
+ */
+function definitionStart(
+  line: string,
+  prev: string | undefined,
+  next: string | undefined,
+): { term: string; rest: string; bodyIndent: number } | undefined {
+  const indent = indentOf(line);
+  if (indent < 2 || indent >= line.length) return undefined;
+  const nextIndent = next === undefined || next.trim() === '' ? -1 : indentOf(next);
+  let bodyIndent = -1;
+  if (nextIndent >= indent + 2) bodyIndent = nextIndent;
+  else {
+    // A one-line item among siblings that share the term column and the description column.
+    const column = siblingColumn(line, indent);
+    const sibling = (other: string | undefined): boolean =>
+      other !== undefined && indentOf(other) === indent && siblingColumn(other, indent) === column;
+    // Justified prose ("Bash  is  an…" over "Bash  also…") can line up too: a plain word is no term.
+    const word = /^[A-Z]?[a-z]+[.,;:]?$/.test(line.slice(indent, column).trim());
+    if (column > 0 && !word && (sibling(next) || sibling(prev))) bodyIndent = column;
+  }
+  if (bodyIndent < 0) return undefined;
+  const text = line.trimEnd();
+  if (bodyIndent < text.length) {
+    // Same-line description: it starts exactly at the body column, after whitespace.
+    const space = line.charCodeAt(bodyIndent - 1);
+    if ((space === 32 || space === 9) && line.charCodeAt(bodyIndent) !== 32) {
+      const term = line.slice(indent, bodyIndent).trim();
+      // "*" and "-" with a wide gap are shell special parameters ("*      Expands to…"), not bullets.
+      const parameter = /^[*-]$/.test(term) && bodyIndent - indent >= 5;
+      if (
+        (!LIST_MARKER_TERM.test(term) || parameter) &&
+        term.length > 0 &&
+        term.length <= MAX_INLINE_TERM &&
+        !/\s\S+\s\S+\s/.test(term) &&
+        !isStructuralLine(term)
+      )
+        return { term, rest: line.slice(bodyIndent).trim(), bodyIndent };
+    }
+  }
+  // Own-line term: the whole line is the term, the description starts on the next line.
+  const term = text.trim();
+  if (
+    nextIndent === bodyIndent &&
+    !isProseFragment(term) &&
+    !LIST_MARKER_TERM.test(term) &&
+    term.length <= MAX_OWN_LINE_TERM &&
+    !/[.:;,!?]$/.test(term) &&
+    !isStructuralLine(term)
+  )
+    return { term, rest: '', bodyIndent };
+  return undefined;
+}
+
 /** Clean one source: returns the text plus anchors (page numbers, timestamps) by offset. */
 export function normalizeSource(name: string, raw: string): NormalizedSource {
   let text = raw.replace(/\r\n?/g, '\n').replace(/\u00ad/g, '');
-  // Words hyphenated across a line break: "condens-\ning" → "condensing".
-  text = text.replace(/(\p{L})-\n[ \t]*(\p{Ll})/gu, '$1$2');
+  // Words hyphenated across a line break: "condens-\ning" → "condensing" (man pages hyphenate with U+2010).
+  text = text.replace(/(\p{L})[-\u2010]\n[ \t]*(\p{Ll})/gu, '$1$2');
   const lines = text.split('\n');
 
   // Repeated short lines (running headers/footers, "Page 3 of 40") are boilerplate.
@@ -166,6 +277,9 @@ export function normalizeSource(name: string, raw: string): NormalizedSource {
   const seenBoilerplate = new Set<string>();
 
   const anchors: Anchor[] = [];
+  const definitions: Definition[] = [];
+  // Open definition items: a line indented less than an item's body closes it.
+  const openItems: Array<{ bodyIndent: number; term: string }> = [];
   let out = '';
   let pendingBreak: '' | ' ' | '\n' | '\n\n' = '';
   let previousStructural = false;
@@ -198,6 +312,26 @@ export function normalizeSource(name: string, raw: string): NormalizedSource {
       if (k.startsWith('#') || seenBoilerplate.has(k)) continue;
       seenBoilerplate.add(k);
     }
+    const rawIndent = indentOf(rawLine);
+    const item = time === undefined ? definitionStart(rawLine, lines[li - 1], lines[li + 1]) : undefined;
+    let closed = false;
+    while (openItems.length > 0) {
+      const top = openItems[openItems.length - 1] as { bodyIndent: number };
+      if (rawIndent >= top.bodyIndent) break;
+      openItems.pop();
+      closed = true;
+    }
+    if (item) {
+      // Each item is its own paragraph, "term: description", so it is ranked and cited on its own.
+      if (out) pendingBreak = '\n\n';
+      definitions.push({
+        offset: out ? out.length + 2 : 0,
+        term: item.term.replace(/\s+/g, ' '),
+        parents: openItems.map((o) => o.term),
+      });
+      openItems.push({ bodyIndent: item.bodyIndent, term: item.term.replace(/\s+/g, ' ') });
+      line = `${item.term.replace(/\s+/g, ' ')}:${item.rest ? ` ${item.rest.replace(/\s+/g, ' ')}` : ''}`;
+    } else if (closed && out) pendingBreak = '\n\n';
     const structural = isStructuralLine(line);
     if (out && pendingBreak === '') pendingBreak = structural || previousStructural ? '\n' : ' ';
     out += out ? pendingBreak : '';
@@ -206,7 +340,7 @@ export function normalizeSource(name: string, raw: string): NormalizedSource {
     pendingBreak = '';
     previousStructural = structural;
   }
-  return { name, text: out, anchors };
+  return { name, text: out, anchors, definitions };
 }
 
 function normalizeTime(t: string): string {
@@ -258,7 +392,70 @@ function locatorAt(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Definitions
+
+/** Shell special parameters written alone as a list item ("?      Expands to…" defines `$?`). */
+const SPECIAL_PARAMETER = /^[?#!$@*_0-]$/;
+/** "X is …", "X means …", "X expands to …" at the start of a sentence: X is defined there. */
+const PROSE_DEFINITION =
+  /^(?:The\s+|An?\s+)?(\S{1,40}?(?:\s+\S{1,30}?)?)\s+(?:is|are|means|expands\s+to|refers\s+to|stands\s+for|specifies|controls|holds|contains|denotes)\s/;
+
+/** Ranking terms a definition item's term defines ("-x file" → -x, file; "?" → $?, "HISTSIZE" → histsize). */
+function definedTerms(term: string): string[] {
+  if (SPECIAL_PARAMETER.test(term)) return [`$${term}`];
+  return rankingTerms(term);
+}
+
+/** The name of an enclosing item: its first word ("set [-abef…]" → set, "-o option-name" → -o). */
+function parentTerms(term: string): string[] {
+  const first = term.split(/\s+/, 1)[0] ?? '';
+  return rankingTerms(first);
+}
+
+function proseDefinedTerms(text: string): string[] {
+  const m = PROSE_DEFINITION.exec(text);
+  const subject = m?.[1];
+  // "This setting is …", "It is …" refer back: they define nothing by name.
+  if (!subject || STOPWORDS.has((subject.split(/\s/, 1)[0] ?? '').toLowerCase())) return [];
+  return rankingTerms(subject);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Prepare
+
+/** Longest piece handed to the BPE counter at once (it is quadratic in one unbroken run). */
+const COUNT_PIECE_CHARS = 2000;
+
+/**
+ * countTokens of a whole source, fed in pieces cut just before a space that starts a word
+ * ("… end| next"), where the tokenizer splits anyway, so the total is exact on ordinary text.
+ * A run with no such place (200 KB of '.' or spaces) is cut every COUNT_PIECE_CHARS: the count
+ * may then differ by a token per cut, and it stays linear.
+ */
+export function countTokensInPieces(text: string): number {
+  let total = 0;
+  let from = 0;
+  while (text.length - from > COUNT_PIECE_CHARS) {
+    let cut = from + COUNT_PIECE_CHARS;
+    for (let k = cut; k > from + COUNT_PIECE_CHARS / 2; k--) {
+      if (
+        text.charCodeAt(k) === 32 &&
+        !isAsciiSpace(text.charCodeAt(k - 1)) &&
+        !isAsciiSpace(text.charCodeAt(k + 1))
+      ) {
+        cut = k;
+        break;
+      }
+    }
+    total += countTokens(text.slice(from, cut));
+    from = cut;
+  }
+  return total + countTokens(text.slice(from));
+}
+
+function isAsciiSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13) || Number.isNaN(code);
+}
 
 export interface PrepareOptions {
   signal?: AbortSignal;
@@ -278,7 +475,7 @@ export async function prepareCorpus(
   const steps: StepReport[] = [];
   let t = now();
 
-  const sourceInfo = sources.map((s) => ({ name: s.name, tokensIn: countTokens(s.text) }));
+  const sourceInfo = sources.map((s) => ({ name: s.name, tokensIn: countTokensInPieces(s.text) }));
   const tokensIn = sourceInfo.reduce((a, s) => a + s.tokensIn, 0);
   const normalized = sources.map((s) => normalizeSource(s.name, s.text));
   // tokensAfter is filled in after chunking, from the per-sentence counts (one tokenizer pass).
@@ -293,6 +490,7 @@ export async function prepareCorpus(
   let paragraphIndex = 0;
   for (let si = 0; si < normalized.length; si++) {
     const src = normalized[si] as NormalizedSource;
+    const definitionsAt = new Map(src.definitions.map((d) => [d.offset, d]));
     let order = 0;
     for (const para of splitParagraphs(src.text)) {
       let passage: number[] = [];
@@ -308,6 +506,11 @@ export async function prepareCorpus(
         const { locator, kind } = locatorAt(src.anchors, span.start);
         passage.push(sentences.length);
         passageTokens += tokens;
+        const terms = rankingTerms(text);
+        const item = definitionsAt.get(span.start);
+        const context = item ? item.parents.flatMap(parentTerms) : [];
+        // A nested item defines its qualified name: "-e" under "set" defines `set -e`.
+        const defines = item ? [...definedTerms(item.term), ...context] : proseDefinedTerms(text);
         sentences.push({
           source: si,
           paragraph: paragraphIndex,
@@ -317,7 +520,9 @@ export async function prepareCorpus(
           end: span.end,
           text,
           tokens,
-          terms: rankingTerms(text),
+          terms,
+          rankTerms: defines.length ? [...terms, ...defines] : terms,
+          defines,
           locator,
           locatorKind: kind,
         });
@@ -384,9 +589,9 @@ export async function prepareCorpus(
 
   // Index: document frequencies and centrality (used without a query, and as a tie-breaker).
   t = now();
-  const sentenceIndex = new Bm25Index(keptSentences.map((s) => s.terms));
+  const sentenceIndex = new Bm25Index(keptSentences.map((s) => s.rankTerms));
   const passageIndex = new Bm25Index(
-    keptPassages.map((p) => p.flatMap((x) => (keptSentences[x] as Sentence).terms)),
+    keptPassages.map((p) => p.flatMap((x) => (keptSentences[x] as Sentence).rankTerms)),
   );
   const n = keptSentences.length;
   const centrality = new Float64Array(n);
@@ -470,11 +675,23 @@ export function scoreSentences(corpus: PreparedCorpus, query: string | undefined
   for (const v of passageScores) if (v > maxP) maxP = v;
   let maxS = 1e-9;
   for (const v of sentenceScores) if (v > maxS) maxS = v;
+  // A sentence that defines a query term ("-e: Exit immediately…", "HISTSIZE: The number…")
+  // answers "what does X do/mean" better than the many that only mention X.
+  const idf = new Map(q.map((term) => [term, corpus.sentenceIndex.idf(term)]));
+  let queryMass = 0;
+  for (const v of idf.values()) queryMass += v;
   for (let i = 0; i < n; i++) {
     const s = corpus.sentences[i] as Sentence;
+    let defined = 0;
+    if (s.defines.length > 0 && queryMass > 0) {
+      for (const term of new Set(s.defines)) defined += idf.get(term) ?? 0;
+      // Squared: defining the whole question ("set" and "-e") counts far more than a part of it.
+      defined = (defined / queryMass) ** 2;
+    }
     scores[i] =
       (sentenceScores[i] as number) / maxS +
       (PASSAGE_WEIGHT * (passageScores[s.passage] as number)) / maxP +
+      DEFINITION_WEIGHT * defined +
       CENTRALITY_UNDER_QUERY * centralityNorm(i);
   }
   return scores;
@@ -592,11 +809,29 @@ export function condensePrepared(corpus: PreparedCorpus, options: SelectOptions)
   const picked: Picked[] = [];
   const pickedSets: Array<Set<string>> = [];
   const groupsOpen = new Set<string>();
+  const seen = new Uint8Array(scores.length);
+  // Sentences that continue a picked one, with the score they inherit (see CONTINUATION_SHARE).
+  const continuations = new Map<number, number>();
+  const hasQuery = rankingTerms(options.query ?? '').length > 0;
+  let next = 0;
   let estimate = 0;
   let misses = 0;
-  for (const i of orderByScore) {
+  const nextCandidate = (): { index: number; score: number } | undefined => {
+    while (next < orderByScore.length && seen[orderByScore[next] as number]) next++;
+    const ranked = orderByScore[next];
+    let best: { index: number; score: number } | undefined =
+      ranked === undefined ? undefined : { index: ranked, score: scores[ranked] as number };
+    for (const [index, score] of continuations) if (!best || score > best.score) best = { index, score };
+    if (best) {
+      seen[best.index] = 1;
+      continuations.delete(best.index);
+    }
+    return best;
+  };
+  for (let candidate = nextCandidate(); candidate; candidate = nextCandidate()) {
     if (misses > 200) break;
     if (sentenceBudget - estimate < 6) break;
+    const i = candidate.index;
     const s = corpus.sentences[i] as Sentence;
     // Cheap checks first (placeholders are rarely shorter than what they replace): skip what
     // cannot fit or repeats a picked sentence before paying for the rewrite.
@@ -618,10 +853,25 @@ export function condensePrepared(corpus: PreparedCorpus, options: SelectOptions)
       misses++;
       continue;
     }
-    picked.push({ index: i, text, tokens, score: scores[i] as number });
+    picked.push({ index: i, text, tokens, score: candidate.score });
     pickedSets.push(set);
     groupsOpen.add(groupKey);
     estimate += cost;
+    // Read on rather than jump: the next sentence of the same paragraph (a definition's second
+    // sentence, the rest of a step) is worth a share of this one's score, so the budget goes to
+    // fewer, whole passages instead of scattered mentions.
+    const following = corpus.sentences[i + 1];
+    if (
+      hasQuery &&
+      following &&
+      !seen[i + 1] &&
+      following.source === s.source &&
+      following.paragraph === s.paragraph &&
+      following.order === s.order + 1
+    ) {
+      const inherited = candidate.score * CONTINUATION_SHARE;
+      if (inherited > (scores[i + 1] as number)) continuations.set(i + 1, inherited);
+    }
   }
   steps.push({ name: 'select', tokensAfter: picked.reduce((a, p) => a + p.tokens, 0), ms: now() - t });
   t = now();

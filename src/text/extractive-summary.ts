@@ -74,6 +74,10 @@ const FOCUS_SHARE = 0.65;
 const MAX_CANDIDATES = 1500;
 /** Under a token budget, value per token^COST_EXPONENT (budgeted greedy, Lin & Bilmes 2010). */
 const COST_EXPONENT = 0.3;
+/** A dependent sentence whose predecessor is not picked keeps this share of its value. */
+const DEPENDENT_SHARE = 0.5;
+/** Key-points look for the key clause among at most this many clauses of a sentence. */
+const MAX_CLAUSES = 24;
 const STYLES: readonly SummaryStyle[] = ['paragraph', 'bullets', 'key-points'];
 
 interface SentenceInfo {
@@ -83,6 +87,8 @@ interface SentenceInfo {
   terms: string[];
   paragraphStart: boolean;
   eligible: boolean;
+  /** Starts with an anaphor or connective: reads well only after the sentence before it. */
+  dependent: boolean;
 }
 
 /** A unit-length sparse TF-IDF vector, term ids ascending. */
@@ -113,6 +119,115 @@ function validate(options: ExtractiveOptions): void {
   }
 }
 
+/** What a run of lines is: only prose and list items hold summary sentences. */
+type UnitKind = 'prose' | 'item' | 'heading' | 'code' | 'table' | 'markup';
+
+interface Unit {
+  kind: UnitKind;
+  start: number;
+  end: number;
+}
+
+const FENCE = /^\s{0,3}(?:```|~~~)/;
+const ATX_HEADING = /^\s{0,3}#{1,6}(?:\s|$)/;
+const SETEXT_UNDERLINE = /^\s{0,3}(?:=+|-+)\s*$/;
+const TABLE_ROW = /^\s*\|.*\|\s*$|^\s*\|?\s*:?-{3,}:?\s*\|/;
+/** HTML lines, link reference definitions ("[badge]: https://…"), badge rows, rules. */
+const MARKUP = /^\s*(?:<\/?[A-Za-z][^>]*>|\[[^\]]+\]:\s*\S|\[!\[|(?:[-*_]\s*){3,}$)/;
+/** One or more list markers ("- ", "* ", "• ", "1. ", and doubled ones like "- • "). */
+const LIST_MARKERS = /^[ \t]*(?:(?:[-*+\u2022\u25e6\u25aa\u2023\u00b7]|\d{1,3}[.)])[ \t]+)+/;
+
+function lineKind(line: string): UnitKind | 'item-start' | 'blank' | 'prose' {
+  if (line.trim() === '') return 'blank';
+  if (ATX_HEADING.test(line)) return 'heading';
+  if (TABLE_ROW.test(line)) return 'table';
+  if (MARKUP.test(line)) return 'markup';
+  if (LIST_MARKERS.test(line)) return 'item-start';
+  return 'prose';
+}
+
+/**
+ * Markdown and plain-text structure, found before sentence splitting so a heading is never glued
+ * to the prose after it and a bullet glyph never starts a sentence: headings (ATX and underlined),
+ * fenced code, table rows and markup lines are units of their own; a list item is a unit that
+ * starts after its marker(s) and runs over its continuation lines; prose runs to a blank line.
+ */
+function structuralUnits(text: string): Unit[] {
+  const units: Unit[] = [];
+  let open: Unit | undefined;
+  let inFence = false;
+  const close = (): void => {
+    if (open && open.end > open.start) units.push(open);
+    open = undefined;
+  };
+  let lineStart = 0;
+  while (lineStart <= text.length) {
+    let lineEnd = text.indexOf('\n', lineStart);
+    if (lineEnd < 0) lineEnd = text.length;
+    const line = text.slice(lineStart, lineEnd);
+    if (FENCE.test(line)) {
+      close();
+      units.push({ kind: 'code', start: lineStart, end: lineEnd });
+      inFence = !inFence;
+    } else if (inFence) {
+      units.push({ kind: 'code', start: lineStart, end: lineEnd });
+    } else if (
+      SETEXT_UNDERLINE.test(line) &&
+      open?.kind === 'prose' &&
+      !text.slice(open.start, open.end).includes('\n')
+    ) {
+      // "Title\n=====": the single prose line above was a heading.
+      open.kind = 'heading';
+      close();
+      units.push({ kind: 'markup', start: lineStart, end: lineEnd });
+    } else {
+      const kind = lineKind(line);
+      if (kind === 'blank') close();
+      else if (kind === 'item-start') {
+        close();
+        const marker = LIST_MARKERS.exec(line)?.[0].length ?? 0;
+        open = { kind: 'item', start: lineStart + marker, end: lineEnd };
+      } else if (kind === 'prose') {
+        if (open && (open.kind === 'prose' || open.kind === 'item')) open.end = lineEnd;
+        else {
+          close();
+          open = { kind: 'prose', start: lineStart, end: lineEnd };
+        }
+      } else {
+        close();
+        units.push({ kind, start: lineStart, end: lineEnd });
+      }
+    }
+    if (lineEnd >= text.length) break;
+    lineStart = lineEnd + 1;
+  }
+  close();
+  return units;
+}
+
+/** Sentences of the prose and list-item units, with offsets in text; other units are left out. */
+function summarySentences(text: string): Sentence[] {
+  const out: Sentence[] = [];
+  for (const unit of structuralUnits(text)) {
+    if (unit.kind !== 'prose' && unit.kind !== 'item') continue;
+    for (const s of splitSentences(text.slice(unit.start, unit.end)))
+      out.push({ text: s.text, start: s.start + unit.start, end: s.end + unit.start });
+  }
+  return out;
+}
+
+/**
+ * Sentences that lean on the one before: a pronoun or demonstrative subject ("This user …",
+ * "They …"), a connective ("However, …", "Also …"), or "In this mode …". Alone they read as
+ * orphans, so they are only worth picking together with their predecessor.
+ */
+const DEPENDENT_START =
+  /^["'\u201c\u2018(]*(?:this|these|those|that|it|its|they|them|their|he|she|his|her|such|however|also|moreover|furthermore|additionally|besides|but|and|or|so|thus|hence|therefore|then|instead|otherwise|likewise|similarly|still|yet|nevertheless|nonetheless|(?:in|at|for|with|by|from|on|under|after|during|unlike)\s+(?:this|that|these|those|such|it|them)|as\s+such|as\s+a\s+result|in\s+addition|on\s+the\s+other\s+hand)\b/i;
+/** Credit lines: "(Thanks to … for pointing this out.)", "Thanks to …", "Patch by …". */
+const CREDIT =
+  /^\(?\s*(?:thanks|thank\s+you|many\s+thanks|credits?\s+(?:to|go)|(?:patch|reported|suggested|contributed|fixed)\s+by)\b/i;
+const PARENTHETICAL = /^\([^()]*\)[.!?]?$/;
+
 const WORD_RE = /[\p{L}\p{N}]+(?:['\u2019-][\p{L}\p{N}]+)*/gu;
 function wordCount(text: string): number {
   const m = text.match(WORD_RE);
@@ -131,13 +246,22 @@ function describe(text: string, sentences: Sentence[]): SentenceInfo[] {
     const terms = termsOf(allWords);
     // Headings, datelines and bylines: short lines without terminal punctuation.
     const looksLikeHeading = words < 12 && !/[.!?\u2026]["'\u201d\u2019)\]]*$/.test(sentence.text);
+    // A whole-parenthesis sentence is an aside; credit lines ("(Thanks to …)") carry no content.
+    // A lower-case start is a fragment of a sentence cut by layout; a trailing colon leads into
+    // a list or code that is not part of the summary.
+    const aside =
+      PARENTHETICAL.test(sentence.text) ||
+      CREDIT.test(sentence.text) ||
+      /^(?:\p{Ll}|[=_|&;,.)\]}])/u.test(sentence.text) ||
+      /:$/.test(sentence.text);
     infos.push({
       sentence,
       index: i,
       words,
       terms,
       paragraphStart,
-      eligible: !looksLikeHeading && words >= 4 && terms.length >= 2,
+      eligible: !looksLikeHeading && !aside && words >= 4 && terms.length >= 2,
+      dependent: DEPENDENT_START.test(sentence.text),
     });
     prevEnd = sentence.end;
   }
@@ -310,7 +434,9 @@ function keyClause(source: string, sentence: Sentence, idf: Map<string, number>)
     from = m.index + m[0].length;
   }
   if (from < text.length) cuts.push([from, text.length]);
-  if (cuts.length <= 1) return { start: sentence.start, end: sentence.end };
+  // Runs of clauses are compared pairwise: beyond a few dozen (a list of commas, not prose) the
+  // whole sentence is the key point, and the work stays bounded.
+  if (cuts.length <= 1 || cuts.length > MAX_CLAUSES) return { start: sentence.start, end: sentence.end };
   const info = (a: number, b: number): number =>
     tokenize(text.slice(a, b)).reduce((sum, t) => sum + (idf.get(t) ?? 0), 0);
   const total = info(0, text.length);
@@ -344,7 +470,9 @@ function capitalize(text: string): string {
 }
 
 function render(spans: ExtractedSentence[], style: SummaryStyle): string {
-  const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ');
+  // Hard wraps and justified spacing ("Bash  is  an") are layout, not content.
+  const oneLine = (s: string): string =>
+    s.replace(/(\p{L})\u2010\s*\n\s*(?=\p{L})/gu, '$1').replace(/\s+/g, ' ');
   if (style === 'paragraph') return spans.map((s) => oneLine(s.text)).join(' ');
   if (style === 'bullets') return spans.map((s) => `- ${oneLine(s.text)}`).join('\n');
   return spans.map((s) => `- ${capitalize(oneLine(s.text))}`).join('\n');
@@ -386,7 +514,7 @@ function truncateSpan(
 export function summarizeExtractive(text: string, options: ExtractiveOptions = {}): ExtractiveSummary {
   validate(options);
   const style = options.style ?? 'paragraph';
-  const all = splitSentences(text);
+  const all = summarySentences(text);
   if (all.length === 0) return { sentences: [], summary: '', totalSentences: 0 };
 
   const infos = describe(text, all);
@@ -437,6 +565,7 @@ export function summarizeExtractive(text: string, options: ExtractiveOptions = {
 
   const budgeted = Number.isFinite(maxTokens);
   const selected: number[] = [];
+  const picked = new Set<number>();
   const redundancy = new Float64Array(infos.length);
   const remaining = new Set(order);
   let usedTokens = 0;
@@ -446,6 +575,7 @@ export function summarizeExtractive(text: string, options: ExtractiveOptions = {
     const sep = selected.length > 0 ? separatorTokens : 0;
     for (const i of remaining) {
       let value = MMR_LAMBDA * (scores[i] as number) - (1 - MMR_LAMBDA) * (redundancy[i] as number);
+      if (value > 0 && (infos[i] as SentenceInfo).dependent && !picked.has(i - 1)) value *= DEPENDENT_SHARE;
       if (budgeted) {
         const cost = tokensOf(i);
         // The budget only shrinks: a sentence that does not fit now never will.
@@ -463,6 +593,7 @@ export function summarizeExtractive(text: string, options: ExtractiveOptions = {
     if (best < 0) break;
     remaining.delete(best);
     selected.push(best);
+    picked.add(best);
     usedTokens += tokensOf(best) + sep;
     const v = vectors[best] as SparseVector;
     for (const i of remaining) {
@@ -473,6 +604,26 @@ export function summarizeExtractive(text: string, options: ExtractiveOptions = {
     }
   }
 
+  // An orphan (a dependent sentence without the one before it) gets its predecessor when that
+  // fits the count and the budget; otherwise it is dropped: a summary line must stand alone.
+  for (const i of [...selected].sort((a, b) => a - b)) {
+    if (!(infos[i] as SentenceInfo).dependent || picked.has(i - 1)) continue;
+    const before = i - 1;
+    const fits =
+      before >= 0 &&
+      !(infos[before] as SentenceInfo).dependent &&
+      selected.length < maxSentences &&
+      (!budgeted || usedTokens + tokensOf(before) + separatorTokens <= maxTokens);
+    if (fits) {
+      selected.push(before);
+      picked.add(before);
+      usedTokens += tokensOf(before) + separatorTokens;
+    } else if (selected.length > 1) {
+      selected.splice(selected.indexOf(i), 1);
+      picked.delete(i);
+      usedTokens -= tokensOf(i) + separatorTokens;
+    }
+  }
   let chosen = selected.sort((a, b) => a - b).map(spanOf);
   let summary = render(chosen, style);
   // Token counts of joined text can differ from the sum of parts by a token at a seam.

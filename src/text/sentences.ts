@@ -120,7 +120,8 @@ function firstWord(text: string): string {
 }
 
 function startsLower(text: string): boolean {
-  return /^["'\u201c\u2018(]*[\p{Ll}]/u.test(text);
+  // A code span that starts with no capital ("`--disable-cache`") continues the sentence too.
+  return /^["'`\u201c\u2018(]*[\p{Ll}]|^`[^`\p{Lu}]/u.test(text);
 }
 
 /** Should span b continue the sentence of span a (ICU put a break between them)? */
@@ -130,6 +131,8 @@ function shouldJoin(source: string, a: [number, number], b: [number, number]): b
   const aText = source.slice(Math.max(a[0], a[1] - 40), a[1]);
   const bHead = source.slice(b[0], Math.min(b[1], b[0] + 40));
   if (gap.includes('\n')) {
+    // A word hyphenated across the line break ("READ-\nLINE_POINT", man pages use U+2010).
+    if (/\p{L}[-\u2010]$/u.test(aText)) return true;
     // Hard-wrapped prose: a line that does not end a sentence, followed by a lower-case line.
     return !TERMINAL_END.test(aText) && startsLower(bHead);
   }

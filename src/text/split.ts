@@ -12,8 +12,13 @@ export interface TextPiece {
 }
 
 const PARAGRAPH_BREAK = /\r?\n[ \t\f\v\u00a0]*(?:\r?\n[ \t\f\v\u00a0]*)+/g;
-/** After ., !, ? or … (plus closing quotes/brackets) and whitespace; or at a line break. */
-const SENTENCE_END = /[.!?\u2026\u3002\uff01\uff1f]+["'\u201d\u2019)\]]*[ \t\u00a0]+|[ \t]*\r?\n/g;
+/**
+ * After ., !, ? or … (plus closing quotes/brackets) and whitespace; or at a line break. Each
+ * alternative may only start where its run starts (the lookbehinds): otherwise a long run of
+ * dots or spaces with no break after it is rescanned from every position in it (quadratic).
+ */
+const SENTENCE_END =
+  /(?<![.!?\u2026\u3002\uff01\uff1f])[.!?\u2026\u3002\uff01\uff1f]+["'\u201d\u2019)\]]*[ \t\u00a0]+|(?<![ \t])[ \t]*\r?\n/g;
 
 function piece(source: string, start: number, end: number): TextPiece | undefined {
   // Trim whitespace at both ends; offsets follow the trimmed span.

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { PrechewError } from '../errors.js';
+import { isPrechewError, PrechewError, toSafeError, type ErrorCode } from '../errors.js';
+import { log } from '../log.js';
 import { tooLarge } from '../files.js';
-import { condenseSources } from '../jobs/condense.js';
+import { condenseSources, type FailedSource } from '../jobs/condense.js';
 import { MIN_BUDGET_TOKENS, type CondenseSource } from '../text/condense.js';
 import { convertBytesToText, readTextSource } from './inputs.js';
 import { defineTool, type ToolContext } from './types.js';
@@ -58,8 +59,23 @@ async function readDataSource(data: string, filename: string, ctx: ToolContext):
   return { name: filename, text: converted.text };
 }
 
-/** Read every source to text (files through the registered converters), checking counts and sizes. */
-export async function readSources(sources: SourceInput[], ctx: ToolContext): Promise<CondenseSource[]> {
+/** The name a source is reported under: its path, its name (or "text N"), or its filename. */
+function sourceLabel(s: SourceInput, i: number, count: number): string {
+  if ('path' in s) return s.path;
+  if ('text' in s) return s.name ?? (count === 1 ? 'text' : `text ${i + 1}`);
+  return s.filename;
+}
+
+/**
+ * Read every source to text (files through the registered converters). A source that cannot be
+ * read (missing, outside the roots, corrupt, too large) is reported in `failed` and the others
+ * are kept; too many sources, or sources that together exceed the size limit, fail as a whole
+ * only for the count, while the size limit fails the sources that overflow it.
+ */
+export async function readEachSource(
+  sources: SourceInput[],
+  ctx: ToolContext,
+): Promise<{ read: CondenseSource[]; failed: FailedSource[] }> {
   if (sources.length === 0)
     throw new PrechewError('INVALID_INPUT', 'Give at least one source: {path}, {text} or {data, filename}.');
   if (sources.length > MAX_SOURCES)
@@ -68,28 +84,57 @@ export async function readSources(sources: SourceInput[], ctx: ToolContext): Pro
       `${sources.length} sources is over the limit of ${MAX_SOURCES}; condense them in batches.`,
     );
   const limit = ctx.app.config.limits.maxInputBytes;
-  const out: CondenseSource[] = [];
+  const read: CondenseSource[] = [];
+  const failed: FailedSource[] = [];
   let total = 0;
   for (let i = 0; i < sources.length; i++) {
     const s = sources[i] as SourceInput;
-    let read: CondenseSource;
-    if ('path' in s) {
-      const r = await readTextSource({ path: s.path }, ctx);
-      read = { name: r.name, text: r.text };
-    } else if ('text' in s) {
-      const bytes = Buffer.byteLength(s.text, 'utf8');
-      if (bytes > limit) throw tooLarge(`Source ${i + 1}`, bytes, limit);
-      read = { name: s.name ?? (sources.length === 1 ? 'text' : `text ${i + 1}`), text: s.text };
-    } else {
-      read = await readDataSource(s.data, s.filename, ctx);
+    const name = sourceLabel(s, i, sources.length);
+    try {
+      let one: CondenseSource;
+      if ('path' in s) {
+        const r = await readTextSource({ path: s.path }, ctx);
+        one = { name: r.name, text: r.text };
+      } else if ('text' in s) {
+        const bytes = Buffer.byteLength(s.text, 'utf8');
+        if (bytes > limit) throw tooLarge(`Source ${i + 1}`, bytes, limit);
+        one = { name, text: s.text };
+      } else {
+        one = await readDataSource(s.data, s.filename, ctx);
+      }
+      const bytes = Buffer.byteLength(one.text, 'utf8');
+      if (total + bytes > limit)
+        throw tooLarge(`The sources together (with "${name}")`, total + bytes, limit);
+      total += bytes;
+      read.push(one);
+    } catch (error) {
+      const safe = toSafeError(error);
+      // Cancellation is the caller's decision, not this source's failure.
+      if (safe.code === 'CANCELLED' || ctx.signal?.aborted) throw safe;
+      if (!isPrechewError(error)) log.warn('condense: reading a source failed', { source: i + 1, error });
+      failed.push({ name, code: safe.code, message: safe.message });
     }
-    total += Buffer.byteLength(read.text, 'utf8');
-    if (total > limit) throw tooLarge('The sources together', total, limit);
-    out.push(read);
   }
-  if (out.every((s) => s.text.trim() === ''))
+  if (read.length === 0) {
+    const first = failed[0] as FailedSource;
+    if (failed.length === 1) throw new PrechewError(first.code as ErrorCode, first.message);
+    throw new PrechewError(
+      first.code as ErrorCode,
+      `Every source failed, so there is nothing to condense: ${failed.map((f) => `"${f.name}" (${f.code}): ${f.message}`).join('; ')}`,
+      { failedSources: failed },
+    );
+  }
+  return { read, failed };
+}
+
+/** Read every source to text; the first source that cannot be read fails the whole call. */
+export async function readSources(sources: SourceInput[], ctx: ToolContext): Promise<CondenseSource[]> {
+  const { read, failed } = await readEachSource(sources, ctx);
+  const first = failed[0];
+  if (first) throw new PrechewError(first.code as ErrorCode, `Source "${first.name}": ${first.message}`);
+  if (read.every((s) => s.text.trim() === ''))
     throw new PrechewError('INVALID_INPUT', 'Every source is empty: there is nothing to condense.');
-  return out;
+  return read;
 }
 
 export function resolveBudget(budget: number | undefined, ctx: ToolContext): number {
@@ -116,6 +161,10 @@ const reportSchema = z.object({
   pricingDate: z.string(),
   cached: z.boolean(),
   note: z.string().optional(),
+  failedSources: z
+    .array(z.object({ name: z.string(), code: z.string(), message: z.string() }))
+    .optional()
+    .describe('sources that could not be read and were left out (the others were condensed)'),
   redactions: z
     .record(z.string(), z.number().int())
     .optional()
@@ -172,6 +221,12 @@ export function renderCondenseReport(r: Output['report']): string {
         .map(([t, n]) => `${t} ${n}`)
         .join(', ')}`,
     );
+  if (r.failedSources?.length)
+    lines.push(
+      `Left out ${r.failedSources.length} source(s) that could not be read: ${r.failedSources
+        .map((f) => `${f.name} (${f.code}): ${f.message}`)
+        .join('; ')}`,
+    );
   if (r.note) lines.push(`Note: ${r.note}`);
   return lines.join('\n');
 }
@@ -188,6 +243,7 @@ export const condenseTool = defineTool({
   description:
     'Condense long sources (files, inline text, base64 files) into a small context that fits `budgetTokens` (default 4000), locally: normalize, drop repeated headers/footers and near-duplicate passages, rank sentences by relevance to `query` (BM25 on sentences and passages; without a query, by centrality), keep the best whole sentences in document order with citations like [report.pdf p.3] or [call.m4a 00:12:05]. ' +
     "Use it before answering questions about large documents, transcripts or many files: pass the user's question as `query`. " +
+    'A source that cannot be read (missing, outside the roots, corrupt) is left out and listed in report.failedSources with its error code and message; the call fails only when every source does. ' +
     'Returns the context and a report (tokens in/out, ratio, per-step timing, per-source tokens, estimated cost saved per cloud model). With privacy "pseudonymize", private values are replaced by placeholders like ⟦PERSON_1⟧ and a vaultId is returned for `restore`.',
   inputSchema,
   outputSchema,
@@ -195,7 +251,14 @@ export const condenseTool = defineTool({
   pageField: 'context',
   async handler(input, ctx) {
     const budgetTokens = resolveBudget(input.budgetTokens, ctx);
-    const sources = await readSources(input.sources, ctx);
+    const { read: sources, failed } = await readEachSource(input.sources, ctx);
+    if (sources.every((s) => s.text.trim() === ''))
+      throw new PrechewError(
+        'INVALID_INPUT',
+        failed.length
+          ? `The sources that could be read are empty and the others failed: ${failed.map((f) => `"${f.name}" (${f.code}): ${f.message}`).join('; ')}`
+          : 'Every source is empty: there is nothing to condense.',
+      );
     const result = await condenseSources(
       ctx.app,
       sources,
@@ -211,7 +274,7 @@ export const condenseTool = defineTool({
     return {
       context: result.context,
       ...(result.vaultId ? { vaultId: result.vaultId } : {}),
-      report: result.report,
+      report: failed.length ? { ...result.report, failedSources: failed } : result.report,
     };
   },
   render,

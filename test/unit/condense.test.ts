@@ -184,6 +184,62 @@ describe('condense tool', () => {
     expect(missing.error?.code).toBe('NOT_FOUND');
   });
 
+  test('one failing source does not fail the call: the others are condensed, the failure is reported', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'good.txt'), 'The warehouse reopens on 9 June after the roof repair.');
+    const out = await callTool(
+      app,
+      condenseTool,
+      {
+        sources: [
+          { path: path.join(dir, 'missing.txt') },
+          { path: path.join(dir, 'good.txt') },
+          { data: Buffer.from([0, 1, 2, 3, 0, 255]).toString('base64'), filename: 'blob.bin' },
+          { text: 'Staff were told by email on Friday.', name: 'email' },
+        ],
+        query: 'When does the warehouse reopen?',
+        budgetTokens: 100,
+      },
+      { clientRoots: [dir] },
+    );
+    expect(out.isError).toBe(false);
+    const s = out.structured as {
+      context: string;
+      report: {
+        sources: Array<{ name: string }>;
+        failedSources: Array<{ name: string; code: string; message: string }>;
+      };
+    };
+    expect(s.context).toContain('9 June');
+    expect(s.report.sources.map((x) => x.name)).toEqual(['good.txt', 'email']);
+    expect(s.report.failedSources.map((f) => [f.name, f.code])).toEqual([
+      [path.join(dir, 'missing.txt'), 'FILE_NOT_FOUND'],
+      ['blob.bin', 'UNSUPPORTED_FORMAT'],
+    ]);
+    for (const f of s.report.failedSources) expect(f.message.length).toBeGreaterThan(10);
+    expect(out.text).toMatch(
+      /Left out 2 source\(s\) that could not be read: .*missing\.txt \(FILE_NOT_FOUND\)/,
+    );
+    expect(out.text).toContain('blob.bin (UNSUPPORTED_FORMAT)');
+
+    // Only when every source fails is it an error, naming each source and why.
+    const all = await callTool(
+      app,
+      condenseTool,
+      {
+        sources: [
+          { path: path.join(dir, 'missing.txt') },
+          { data: Buffer.from([0, 1, 2, 3, 0, 255]).toString('base64'), filename: 'blob.bin' },
+        ],
+      },
+      { clientRoots: [dir] },
+    );
+    expect(all.isError).toBe(true);
+    expect(all.error?.code).toBe('FILE_NOT_FOUND');
+    expect(all.text).toMatch(/Every source failed/);
+    expect(all.text).toContain('"blob.bin" (UNSUPPORTED_FORMAT)');
+  });
+
   test('bad input: empty sources, budget below minimum, unreadable source, binary data', async () => {
     const empty = await callTool(app, condenseTool, { sources: [] });
     expect(empty.isError).toBe(true);

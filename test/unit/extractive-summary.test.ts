@@ -163,3 +163,103 @@ describe('summarizeExtractive', () => {
     expect(new Set(plain.sentences.map((s) => s.text)).size).toBe(plain.sentences.length);
   });
 });
+
+/**
+ * Real documents (fixtures/real/condense: e2fsprogs NEWS, man-db NEWS.md, zstd README.md, the bash
+ * manual): every summary line must stand alone, never a heading, a list marker, table row,
+ * markup, a credit line or a sentence that leans on one the summary left out.
+ */
+describe('summaries of real documents read well', () => {
+  const real = (name: string): string =>
+    readFileSync(new URL(`../../fixtures/real/condense/${name}`, import.meta.url), 'utf8');
+  const DOCS = ['e2fsprogs-NEWS.txt', 'man-db-NEWS.md', 'zstd-README.md', 'bash.txt'];
+  const DEPENDENT =
+    /^["'(]*(?:this|these|those|that|it|its|they|them|their|however|also|but|and|so|thus|such)\b/i;
+
+  it.each(DOCS)('%s: whole, standalone sentences in every style and budget', (name) => {
+    const text = real(name);
+    const runs = [
+      summarizeExtractive(text),
+      summarizeExtractive(text, { maxSentences: 12 }),
+      summarizeExtractive(text, { maxTokens: 300, style: 'bullets' }),
+      summarizeExtractive(text, { maxTokens: 500 }),
+    ];
+    for (const run of runs) {
+      expect(run.sentences.length).toBeGreaterThan(2);
+      for (const s of run.sentences) {
+        expect(text.slice(s.start, s.end)).toBe(s.text);
+        // No heading, glued or alone; no marker, table row, markup or code fence.
+        expect(s.text, s.text).not.toMatch(/^(?:#|[-*+•]\s|\d+[.)]\s|\||<|\[[^\]]+\]:|```)/);
+        expect(s.text, s.text).not.toMatch(/\n\s*(?:#{1,6}\s|[-*+•]\s|={3,}|-{3,}\s*$)/);
+        expect(text.slice(s.end).match(/^[^\S\n]*\n\s{0,3}(?:=+|-{3,})\s*\n/), s.text).toBeNull();
+        // No credit line or whole-parenthesis aside; no fragment cut by layout.
+        expect(s.text, s.text).not.toMatch(/^\(|^thanks\b/i);
+        expect(s.text, s.text).toMatch(/^[\p{Lu}\p{N}"'`_*[-]/u);
+        // A sentence that leans on the one before comes with it.
+        if (DEPENDENT.test(s.text)) {
+          const before = run.sentences.some(
+            (t) => t.end <= s.start && !/\p{L}/u.test(text.slice(t.end, s.start)),
+          );
+          expect(before, s.text).toBe(true);
+        }
+      }
+      // Rendered lines: no double bullets, no justified spacing, no hard wraps.
+      if (run.summary.startsWith('- ')) expect(run.summary).not.toMatch(/^- (?:[-*+•]\s)/m);
+      expect(run.summary).not.toMatch(/ {2,}|\u2010 /);
+    }
+  });
+
+  it('drops parenthetical credit lines that a plain ranking keeps', () => {
+    const text = real('e2fsprogs-NEWS.txt');
+    expect(text).toContain('(Thanks to Mikulas Patocka for pointing this\nout.)');
+    const all = summarizeExtractive(text, { maxTokens: 3000 });
+    expect(all.sentences.length).toBeGreaterThan(20);
+    expect(all.summary).not.toContain('Thanks to');
+  });
+
+  it('never glues a Markdown heading to the sentence after it, and strips list markers', () => {
+    const text = [
+      '# bzip2 and libbzip2',
+      'At decompression time, the block is read back in full and the checksum is verified before any output is written.',
+      '',
+      '## Files',
+      '',
+      '- • <MIME>/globs2 lists the glob patterns that map file names to MIME types, one per line.',
+      '* The magic file holds byte patterns that identify a file type from its first bytes.',
+      '1. Run update-mime-database after installing a new definition so the caches are rebuilt.',
+      '',
+      '| column | meaning |',
+      '|--------|---------|',
+      '| weight | the priority of a glob pattern over the others |',
+      '',
+      '```',
+      'update-mime-database /usr/share/mime',
+      '```',
+    ].join('\n');
+    const out = summarizeExtractive(text, { maxSentences: 10, style: 'bullets' });
+    expect(out.sentences.map((s) => s.text)).toEqual([
+      'At decompression time, the block is read back in full and the checksum is verified before any output is written.',
+      '<MIME>/globs2 lists the glob patterns that map file names to MIME types, one per line.',
+      'The magic file holds byte patterns that identify a file type from its first bytes.',
+      'Run update-mime-database after installing a new definition so the caches are rebuilt.',
+    ]);
+    expect(out.summary).not.toMatch(/- [-*•]/);
+  });
+
+  it('keeps an anaphoric sentence only together with the one it refers to', () => {
+    const text = [
+      'The archive tool gained a streaming mode for very large backups last spring.',
+      'Backups of mail servers often exceed the memory of small machines, so streaming matters.',
+      'This user asked for the streaming mode to work over slow network links as well.',
+      'Network backups over slow links now resume after a dropped connection.',
+      'Compression levels for streaming backups can be set per archive.',
+    ].join(' ');
+    for (let n = 1; n <= 4; n++) {
+      const out = summarizeExtractive(text, { maxSentences: n });
+      const texts = out.sentences.map((s) => s.text);
+      const k = texts.findIndex((t) => t.startsWith('This user'));
+      if (k >= 0) expect(texts[k - 1], `maxSentences ${n}`).toMatch(/^Backups of mail servers/);
+      expect(out.sentences.length).toBeLessThanOrEqual(n);
+    }
+  });
+});

@@ -67,4 +67,21 @@ describe('splitSentences', () => {
     const source = made.join(' ');
     expect(texts(source)).toEqual(made);
   });
+
+  it('joins a word hyphenated across a line break and a wrapped line that starts with code', () => {
+    const manual =
+      'If the executed command changes the value of any of READLINE_LINE, READ\u2010\nLINE_POINT, or READLINE_MARK, those new values are used.';
+    expect(texts(manual)).toEqual([manual]);
+    const notes =
+      'If run with no arguments, `man` now suggests running\n`man man`. Fix build with\n`--disable-cache`.';
+    expect(texts(notes)).toEqual([
+      'If run with no arguments, `man` now suggests running\n`man man`.',
+      'Fix build with\n`--disable-cache`.',
+    ]);
+    // A capitalised code span on a new line after a finished sentence still starts a new one.
+    expect(texts('The cache is rebuilt.\n`Mandb` runs nightly.')).toEqual([
+      'The cache is rebuilt.',
+      '`Mandb` runs nightly.',
+    ]);
+  });
 });
