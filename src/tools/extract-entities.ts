@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { ENTITY_TYPES, extractEntities, type EntitiesResult, type Entity, type EntityType, type ExtractOptions } from '../text/entities.js';
-import { mergeEntityUnits, sliceAtParagraphs, type EntitiesUnitInput, type EntitiesUnitOutput } from '../text/entities-units.js';
+import { entityUnitCount, extractEntitiesUnit, mergeEntityUnits, sliceAtParagraphs, type EntitiesUnitInput, type EntitiesUnitOutput } from '../text/entities-units.js';
 import { defaultWorkerCount, runOnWorkers, workerThreadsAvailable } from '../jobs/worker-pool.js';
 import { countWords } from '../text/words.js';
+import { throwIfCancelled } from '../errors.js';
 import { defineTool } from './types.js';
 import { readTextSource, textOrPathShape } from './inputs.js';
 
@@ -14,6 +15,7 @@ const entitySchema = z.object({
   occurrences: z.array(z.object({ start: z.number().int(), end: z.number().int() })).describe('UTF-16 character offsets'),
   amount: z.number().optional(),
   currency: z.string().optional(),
+  title: z.string().optional().describe('person only: the title written before the name ("Governor", "Dr."), not part of the span'),
 });
 
 const inputSchema = z
@@ -58,10 +60,22 @@ function render(out: Output): string {
 export const PARALLEL_ENTITIES_CHARS = 200_000;
 
 async function extractInUnits(text: string, options: ExtractOptions, signal: AbortSignal): Promise<EntitiesResult & { units: number }> {
+  if (text.length < PARALLEL_ENTITIES_CHARS) return { ...extractEntities(text, options), units: 1 };
   const workers = defaultWorkerCount();
-  if (text.length < PARALLEL_ENTITIES_CHARS || workers < 2 || !workerThreadsAvailable()) return { ...extractEntities(text, options), units: 1 };
-  const units: EntitiesUnitInput[] = sliceAtParagraphs(text, workers).map((s) => ({ text: s.text, offset: s.offset, options }));
-  const parts = await runOnWorkers<EntitiesUnitInput, EntitiesUnitOutput>(new URL('../text/entities-units.js', import.meta.url), 'extractEntitiesUnit', units, { workers, signal });
+  const units: EntitiesUnitInput[] = sliceAtParagraphs(text, entityUnitCount(text.length, workers)).map((s) => ({ text: s.text, offset: s.offset, options }));
+  let parts: EntitiesUnitOutput[];
+  if (workers >= 2 && workerThreadsAvailable()) {
+    parts = await runOnWorkers<EntitiesUnitInput, EntitiesUnitOutput>(new URL('../text/entities-units.js', import.meta.url), 'extractEntitiesUnit', units, { workers, signal });
+  } else {
+    // In-process: one unit at a time, yielding between units so a cancellation can land.
+    parts = [];
+    for (const unit of units) {
+      throwIfCancelled(signal);
+      parts.push(extractEntitiesUnit(unit));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    throwIfCancelled(signal);
+  }
   return { ...mergeEntityUnits(parts, options.merge !== false, options.types), units: units.length };
 }
 
