@@ -11,7 +11,16 @@ import nlp from 'compromise';
 import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { PrechewError } from '../errors.js';
 import { GIVEN_NAMES, TECHNICAL_CAPS } from './names-data.js';
-import { extendName, findCamelCaseNames, findRulePeople, isCleanNameSpan, isPlaceLike, nameAfterList } from './names.js';
+import {
+  extendName,
+  extendNameBack,
+  findCamelCaseNames,
+  findRulePeople,
+  findStreetNames,
+  isCleanNameSpan,
+  isPlaceLike,
+  nameAfterList,
+} from './names.js';
 
 export const ENTITY_TYPES = [
   'person',
@@ -400,14 +409,14 @@ const WORD_CURRENCIES: Array<[RegExp, string]> = [
   [/^singapore\s+dollars?$/i, 'SGD'],
   [/^dollars?$/i, 'USD'],
   [/^euros?$/i, 'EUR'],
-  [/^(?:pounds?\s+sterling|sterling)$/i, 'GBP'],
+  [/^(?:pounds?\s+sterling|sterling|pounds?)$/i, 'GBP'],
   [/^yen$/i, 'JPY'],
   [/^(?:yuan|renminbi)$/i, 'CNY'],
   [/^rupees?$/i, 'INR'],
   [/^swiss\s+francs?$/i, 'CHF'],
   [/^cents?$/i, 'USD'],
 ];
-const WORD_ALT = String.raw`(?:(?:US|U\.S\.|American|Canadian|Australian|New[ \t]+Zealand|Hong[ \t]+Kong|Singapore)[ \t]+dollars?|dollars?|euros?|pounds?[ \t]+sterling|sterling|yen|yuan|renminbi|rupees?|Swiss[ \t]+francs?|cents?)`;
+const WORD_ALT = String.raw`(?:(?:US|U\.S\.|American|Canadian|Australian|New[ \t]+Zealand|Hong[ \t]+Kong|Singapore)[ \t]+dollars?|dollars?|euros?|pounds?[ \t]+sterling|sterling|pounds?|yen|yuan|renminbi|rupees?|Swiss[ \t]+francs?|cents?)`;
 
 const MONEY_PREFIX_RE = new RegExp(
   String.raw`(?<![\p{L}\p{N}])(?<cur>${SYMBOL_ALT}|(?:${CODES})(?![A-Za-z]))[ \t]?(?<num>${NUM})(?![\d])(?<scale>${SCALE})?`,
@@ -475,6 +484,8 @@ function findMoney(ctx: Context, out: Candidate[]): void {
       }
     }
     if (currency === undefined) continue;
+    // "5 pounds of flour" is a weight; "2.1 million pounds" is money.
+    if (g.scale === undefined && /^pounds?$/i.test(g.cur ?? '')) continue;
     pushMoney(out, m.index, m[0].length, g.num ?? '', g.scale, currency, cents);
   }
 }
@@ -857,6 +868,8 @@ function readPhone(surface: string, country: CountryCode | undefined): string | 
 
 /** compromise's cost grows with input; paragraph-sized pieces keep it linear and memory flat. */
 const PIECE_CHARS = 16_000;
+/** Longest run of text handed to the tagger as one span; see taggerPieces. */
+const MAX_SENTENCE_CHARS = 2_000;
 
 const HONORIFIC_ABBREV = 'Dr|Mr|Mrs|Ms|Mx|Prof|Messrs|Mme|Mlle';
 const HONORIFIC_DOTTED =
@@ -867,7 +880,7 @@ const HONORIFIC_WORDS = words(`
   CEO CFO CTO COO Founder Co-founder Cofounder Minister Secretary Spokesperson Spokesman Spokeswoman
   founder co-founder cofounder spokesperson spokesman spokeswoman governor president senator minister
   chancellor mayor judge secretary commissioner ambassador chairman chairwoman director professor
-  Prince Princess King Queen Sheikh Emir Premier Executive Pope Cardinal Archbishop`).join(
+  Prince Princess King Queen Sheikh Emir Premier Executive Officer Pope Cardinal Archbishop`).join(
   '|',
 );
 /** Words that make a longer title of the next one: "Prime Minister", "Crown Prince", "Chief Executive". */
@@ -877,12 +890,15 @@ const HONORIFIC_WORD_SET: ReadonlySet<string> = new Set(HONORIFIC_WORDS.split('|
 const HONORIFIC_RE = new RegExp(String.raw`(?<![\p{L}\p{N}.])${HONORIFIC}(?=[ \t]+\p{Lu})`, 'gu');
 const HONORIFIC_BEFORE_RE = new RegExp(String.raw`(?<![\p{L}\p{N}.])${HONORIFIC}[ \t]+$`, 'u');
 const HONORIFIC_LEADING_RE = new RegExp(String.raw`^(?:${HONORIFIC}[ \t]+)+`, 'u');
+/** "French Finance Minister Bruno Le Maire": up to two capitalized words before the title belong to it. */
+const QUALIFIED_TITLE_RE = new RegExp(String.raw`^(?:\p{Lu}\p{Ll}+[ \t]+){1,2}(?:${HONORIFIC}[ \t]+)+`, 'u');
 
 const ORG_SUFFIXES = words(`
   Inc Incorporated Corp Corporation LLC LLP Ltd Limited GmbH PLC Plc AG Co Company Group Holdings Foundation
   University Institute Association Bank Trust Partners Industries Enterprises Technologies Labs Laboratories
   Agency Authority Council Commission Committee Society Federation Ministry Department College Academy Museum
-  Hospital Airlines Motors Bros Fund Capital Ventures Systems Pharmaceuticals Project`);
+  Hospital Airlines Motors Bros Fund Capital Ventures Systems Pharmaceuticals Project Programme Organisation
+  SE SA NV AB ASA Oyj SpA BV`);
 const ORG_ABBREV = new Set(['Inc', 'Corp', 'Ltd', 'Co', 'Bros', 'Plc']);
 /** Heads that take "of X" after them: "University of Oxford", "Bank of America". */
 const ORG_OF_HEADS = new Set(
@@ -942,6 +958,10 @@ function findNamedEntities(ctx: Context, out: Candidate[]): void {
     const candidate = nameCandidate(masked, 'organization', span.start, span.end);
     if (candidate) out.push(candidate);
   }
+  for (const span of findStreetNames(masked)) {
+    const candidate = nameCandidate(masked, 'place', span.start, span.end);
+    if (candidate) out.push(candidate);
+  }
   for (const span of findRulePeople(masked, emails)) {
     const candidate = nameCandidate(masked, 'person', span.start, span.end);
     if (candidate) out.push(candidate);
@@ -952,9 +972,12 @@ function findNamedEntities(ctx: Context, out: Candidate[]): void {
   // A single word the tagger reads both as a person and as a place ("Santa Monica, California") is a place.
   const parts = tagged.flatMap((c) => splitPlaceList(masked, c));
   const places = new Set(parts.filter((c) => c.type === 'place').map((c) => `${c.start}:${c.end}`));
+  const placeEnds = new Set(
+    parts.filter((c) => c.type === 'place' || (c.type === 'person' && isPlaceLike(masked.slice(c.start, c.end)))).map((c) => c.end),
+  );
   for (const part of parts) {
     if (part.type === 'person' && places.has(`${part.start}:${part.end}`)) continue;
-    const refined = refineTagged(masked, part, variables);
+    const refined = refineTagged(masked, part, variables, placeEnds);
     if (refined) out.push(refined);
   }
   // "Fatima Al-Mansouri and Kwame Mensah": a full name listed with a person is a person.
@@ -1000,7 +1023,7 @@ function shellVariables(text: string): Set<string> {
  * technical word (PATH, IFS, $LANG) is nothing; a person's name runs on over the name words after
  * it ("Ian" → "Ian A. Murdock"); a street ("Rue de Rivoli") is a place.
  */
-function refineTagged(text: string, c: Candidate, variables: Set<string>): Candidate | null {
+function refineTagged(text: string, c: Candidate, variables: Set<string>, placeEnds: Set<number>): Candidate | null {
   if (!isCleanNameSpan(text, c.start, c.end)) return null;
   let surface = text.slice(c.start, c.end);
   const single = !/\s/.test(surface);
@@ -1019,10 +1042,15 @@ function refineTagged(text: string, c: Candidate, variables: Set<string>): Candi
     if (c.type === 'place' && /^ \p{Lu}\p{Ll}/u.test(text.slice(c.end, c.end + 3)) && !startsSentence(text, c.end + 1)) return null;
     return c;
   }
+  // "Santa Monica, California": one word right after a place and a comma is a place too.
+  if (!/\s/.test(surface) && text.slice(c.start - 2, c.start) === ', ' && placeEnds.has(c.start - 2)) {
+    return { type: 'place', start: c.start, end: c.end, value: normalizeName('place', surface) };
+  }
   const end = extendName(text, c.start, c.end);
-  if (end !== c.end) {
-    const extended = nameCandidate(text, 'person', c.start, end);
-    if (extended) c = { ...extended, ...(c.title !== undefined ? { title: c.title } : {}) };
+  const start = c.title === undefined ? extendNameBack(text, c.start) : c.start;
+  if (end !== c.end || start !== c.start) {
+    const extended = nameCandidate(text, 'person', start, end);
+    if (extended) c = { ...extended, ...(c.title !== undefined && extended.title === undefined ? { title: c.title } : {}) };
     surface = text.slice(c.start, c.end);
   }
   if (isPlaceLike(surface)) return { type: 'place', start: c.start, end: c.end, value: normalizeName('place', surface) };
@@ -1084,6 +1112,9 @@ function taggerPieces(text: string): Span[][] {
     if (!/\p{L}/u.test(sentence)) return;
     const { named, casedStart } = sentenceMayName(sentence);
     if (casedStart) casedStarts += 1;
+    // Every name span must start with a capital (isCleanNameSpan), so a sentence without one
+    // cannot yield a name: not tagging it keeps a megabyte of lower-case noise cheap.
+    if (!/\p{Lu}/u.test(sentence)) return;
     sentences.push({ start, end, named });
   };
   for (const m of text.matchAll(SENTENCE_END_RE)) {
@@ -1100,11 +1131,13 @@ function taggerPieces(text: string): Span[][] {
   for (const s of sentences) {
     if (!s.named && !uncased) continue;
     for (let start = s.start; start < s.end;) {
-      // A sentence longer than a piece (a list, a table without punctuation) is cut at a space.
+      // The tagger's cost grows faster than linearly with the length of one sentence, so a long
+      // one (a list, a table, a run without punctuation) is cut at a space, searched for only
+      // within the chunk so that a text without spaces stays linear.
       let end = s.end;
-      if (end - start > PIECE_CHARS) {
-        const space = text.lastIndexOf(' ', start + PIECE_CHARS);
-        end = space > start ? space + 1 : start + PIECE_CHARS;
+      if (end - start > MAX_SENTENCE_CHARS) {
+        const space = text.slice(start, start + MAX_SENTENCE_CHARS + 1).lastIndexOf(' ');
+        end = space > 0 ? start + space + 1 : start + MAX_SENTENCE_CHARS;
       }
       if (size + (end - start) > PIECE_CHARS && piece.length > 0) {
         pieces.push(piece);
@@ -1112,7 +1145,7 @@ function taggerPieces(text: string): Span[][] {
         size = 0;
       }
       const last = piece[piece.length - 1];
-      if (last && last.end === start) last.end = end;
+      if (last && last.end === start && start === s.start && end - start + (last.end - last.start) <= MAX_SENTENCE_CHARS) last.end = end;
       else piece.push({ start, end });
       size += end - start + PIECE_SEPARATOR.length;
       start = end;
@@ -1285,7 +1318,7 @@ function nameCandidate(text: string, type: EntityType, start: number, end: numbe
   let title: string | undefined;
   if (type === 'person') {
     // A title is not part of the name: the span leaves it out and the entity keeps it as `title`.
-    const lead = HONORIFIC_LEADING_RE.exec(surface);
+    const lead = HONORIFIC_LEADING_RE.exec(surface) ?? QUALIFIED_TITLE_RE.exec(surface);
     if (lead && lead[0].length < surface.length) {
       title = lead[0].trim().replace(/\s+/g, ' ');
       start += lead[0].length;

@@ -91,3 +91,11 @@ export const NAME_STOPS: ReadonlySet<string> = new Set(
   debian gnu linux ubuntu free public general license see note chapter section part page figure table
   version release changes news model`),
 );
+
+/** Titles: a name being read stops before one, and a "name" that runs into one is not a name ("French Finance Minister"). */
+export const TITLE_WORDS: ReadonlySet<string> = new Set(
+  words(`
+  minister president governor chancellor senator prince princess premier mayor secretary ceo cfo cto coo
+  spokesman spokeswoman spokesperson sheikh emir pope officer executive director chairman chairwoman
+  commissioner ambassador professor`),
+);

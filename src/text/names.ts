@@ -8,7 +8,7 @@
  * Every scan is a single pass with bounded look-around, so the cost is linear in the text.
  * Pure: no I/O.
  */
-import { GIVEN_NAMES, NAME_PARTICLES, NAME_STOPS, PLACE_PREFIXES, PLACE_SUFFIXES } from './names-data.js';
+import { GIVEN_NAMES, NAME_PARTICLES, NAME_STOPS, PLACE_PREFIXES, PLACE_SUFFIXES, TITLE_WORDS } from './names-data.js';
 
 export interface NameSpan {
   start: number;
@@ -34,7 +34,7 @@ type WordKind = 'name' | 'initial' | 'particle' | 'stop';
 function classify(word: string): WordKind {
   if (/^\p{Lu}\.(?:-?\p{Lu}\.)*$/u.test(word)) return 'initial';
   if (/^\p{Ll}/u.test(word)) return NAME_PARTICLES.has(word) ? 'particle' : 'stop';
-  if (NAME_STOPS.has(word.toLowerCase())) return 'stop';
+  if (NAME_STOPS.has(word.toLowerCase()) || TITLE_WORDS.has(word.toLowerCase())) return 'stop';
   if (word.length === 1) return 'initial'; // "P Chan", "Justin B Rye"
   // All capitals ("SMITH") only count next to a word with lower case; checked by the caller.
   // Hyphenated parts need two letters each: "C-l" and "M-t" are key chords, not names.
@@ -83,6 +83,8 @@ export function readName(text: string, pos: number, options: ReadNameOptions = {
     // A word glued to digits or other letters ("C3PO", "Foo_bar") is not a name word.
     if (isWordChar(text[after]) || text[after] === '_') break;
     const kind = classify(word);
+    // "French Finance Minister …": capitalized words running into a title qualify the title.
+    if (kind === 'stop' && TITLE_WORDS.has(word.toLowerCase()) && /^\p{Lu}/u.test(word)) return null;
     if (kind === 'stop') break;
     if (kind === 'particle') {
       // At most two in a row: "von der Leyen", "van de Wiel".
@@ -207,7 +209,11 @@ export function findRulePeople(text: string, emails: ReadonlyArray<{ start: numb
 function nameBefore(text: string, pos: number): NameSpan | null {
   let end = pos;
   while (end > 0 && (text[end - 1] === ' ' || text[end - 1] === '\t')) end--;
-  const lineStart = Math.max(text.lastIndexOf('\n', end - 1) + 1, end - 120);
+  // Look back at most 120 characters: searching the whole text for the line start would make a
+  // text of many emails on one line quadratic.
+  const from = Math.max(0, end - 120);
+  const window = text.slice(from, end);
+  const lineStart = from + window.lastIndexOf('\n') + 1;
   const line = text.slice(lineStart, end);
   // Candidate starts: each word start on the line, nearest first; keep the longest that ends at `end`.
   let best: NameSpan | null = null;
@@ -239,6 +245,46 @@ export function nameAfterList(text: string, end: number): NameSpan | null {
 export function extendName(text: string, start: number, end: number): number {
   const span = readName(text, start);
   return span && span.end > end ? span.end : end;
+}
+
+/**
+ * Extends a name span backwards over at most two name words right before it, on the same line:
+ * "Aiko Tanaka" when the tagger found only "Tanaka".
+ */
+export function extendNameBack(text: string, start: number): number {
+  let best = start;
+  for (let n = 0; n < 2; n++) {
+    if (text[best - 1] !== ' ' || best < 2 || /\s/.test(text[best - 2] ?? ' ')) break;
+    let wordStart = best - 1;
+    while (wordStart > 0 && /[\p{L}\p{M}'’.-]/u.test(text[wordStart - 1] ?? '')) wordStart--;
+    if (best - 1 - wordStart > 40) break;
+    const word = text.slice(wordStart, best - 1);
+    if (classify(word) !== 'name' || !LOWER_RE.test(word) || /\.$/.test(word)) break;
+    if (wordStart > 0 && isWordChar(text[wordStart - 1])) break;
+    best = wordStart;
+  }
+  return best;
+}
+
+/** Street names by their first word: "Rue de Rivoli", "Via Roma", "Avenida Paulista". */
+const STREET_RE =
+  /(?<![\p{L}\p{N}])(?:Rue|Via|Viale|Corso|Largo|Piazza|Strada|Rua|Avenida|Calle|Camino|Paseo|Plaza|Praça|Boulevard|Chemin|Allee|Allée)[ ](?=\p{Lu}|(?:de|del|della|do|da|des|du|la|le)[ ]\p{Lu})/gu;
+
+export function findStreetNames(text: string): NameSpan[] {
+  const out: NameSpan[] = [];
+  for (const m of text.matchAll(STREET_RE)) {
+    const rest = readName(text, m.index + m[0].length) ?? readParticleName(text, m.index + m[0].length);
+    if (rest && isCleanNameSpan(text, m.index, rest.end)) out.push({ start: m.index, end: rest.end, words: rest.words + 1 });
+  }
+  return out;
+}
+
+/** "de Rivoli": a name that starts with a particle (only after a street word). */
+function readParticleName(text: string, pos: number): NameSpan | null {
+  const particle = /^(?:de|del|della|do|da|des|du|la|le)[ ]/.exec(text.slice(pos, pos + 8));
+  if (!particle) return null;
+  const span = readName(text, pos + particle[0].length);
+  return span && { start: pos, end: span.end, words: span.words };
 }
 
 /**

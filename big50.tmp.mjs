@@ -1,0 +1,16 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createApp } from './dist/src/app.js';
+import { parseConfig } from './dist/src/config.js';
+import { invokeTool } from './dist/src/tools/invoke.js';
+import { extractEntitiesTool } from './dist/src/tools/extract-entities.js';
+const line = 'mail ops@example.com on 2024-03-05, pay $5.00 or 12% via https://example.com/x now.\n';
+const text = line.repeat(Math.ceil(50_000_000 / line.length)).slice(0, 50_000_000 - 1000) ;
+const app = createApp(parseConfig({ data: { cache: false, dir: mkdtempSync(path.join(os.tmpdir(), 'prechew-big-')) } }));
+const ctx = { app, signal: new AbortController().signal, progress: () => undefined, clientRoots: async () => [] };
+const t = performance.now();
+const r = await invokeTool(extractEntitiesTool, { text }, ctx, { pageStore: app.pageStore, maxOutputTokens: 20000 });
+const s = r.structured ?? {};
+console.log('ms', Math.round(performance.now() - t), 'isError', r.isError, 'units', s.units, 'total', s.total, JSON.stringify(s.counts), (s.entities?.email?.[0]?.count), JSON.stringify(r.content?.[0]?.text?.slice(0, 300)));
+await app.dispose();
