@@ -282,7 +282,7 @@ const BARE_AMBIGUOUS_TLDS = new Set(['at', 'be']);
 
 function findUrls(ctx: Context, out: Candidate[]): void {
   for (const m of ctx.text.matchAll(SCHEME_URL_RE)) {
-    let surface = trimUrlEnd(m[0]);
+    const surface = trimUrlEnd(m[0]);
     let end = m.index + surface.length;
     const schemeEnd = surface.indexOf('://');
     if (surface.length <= schemeEnd + 3) continue;
@@ -295,7 +295,6 @@ function findUrls(ctx: Context, out: Candidate[]): void {
       const tail = trimUrlEnd(wrap[2] ?? '');
       rest = (wrap[1] === '-' ? rest : rest.slice(0, -1)) + tail;
       end = end - 1 + (wrap[0].length - (wrap[2] ?? '').length) + tail.length;
-      surface = ctx.text.slice(m.index, end);
     }
     out.push({ type: 'url', start: m.index, end, value: normalizeUrl(scheme, rest) });
   }

@@ -4,6 +4,7 @@ import { entityUnitCount, extractEntitiesUnit, mergeEntityUnits, sliceAtParagrap
 import { defaultWorkerCount, runOnWorkers, workerThreadsAvailable } from '../jobs/worker-pool.js';
 import { countWords } from '../text/words.js';
 import { throwIfCancelled } from '../errors.js';
+import type { ProgressReporter } from '../jobs/units.js';
 import { defineTool } from './types.js';
 import { readTextSource, textOrPathShape } from './inputs.js';
 
@@ -59,7 +60,7 @@ function render(out: Output): string {
 /** Above this size the text is split into units extracted on worker threads, one per core. */
 export const PARALLEL_ENTITIES_CHARS = 200_000;
 
-async function extractInUnits(text: string, options: ExtractOptions, signal: AbortSignal): Promise<EntitiesResult & { units: number }> {
+async function extractInUnits(text: string, options: ExtractOptions, signal: AbortSignal, progress: ProgressReporter): Promise<EntitiesResult & { units: number }> {
   if (text.length < PARALLEL_ENTITIES_CHARS) return { ...extractEntities(text, options), units: 1 };
   const workers = defaultWorkerCount();
   const units: EntitiesUnitInput[] = sliceAtParagraphs(text, entityUnitCount(text.length, workers)).map((s) => ({ text: s.text, offset: s.offset, options }));
@@ -72,6 +73,7 @@ async function extractInUnits(text: string, options: ExtractOptions, signal: Abo
     for (const unit of units) {
       throwIfCancelled(signal);
       parts.push(extractEntitiesUnit(unit));
+      progress({ progress: parts.length, total: units.length, message: `extracted unit ${parts.length} of ${units.length}` });
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     throwIfCancelled(signal);
@@ -101,8 +103,9 @@ export const extractEntitiesTool = defineTool({
       ...(input.referenceDate ? { referenceDate: input.referenceDate } : {}),
       ...(input.country ? { defaultCountry: input.country.toUpperCase() } : {}),
     };
-    const result = await extractInUnits(source.text, options, ctx.signal);
-    ctx.progress({ progress: 1, total: 1, message: 'done' });
+    const result = await extractInUnits(source.text, options, ctx.signal, (p) => ctx.progress(p));
+    // Progress only grows: the in-process path has reported unit counts by now.
+    ctx.progress({ progress: result.units, total: result.units, message: 'done' });
     const entities: Record<string, Entity[]> = {};
     for (const [type, list] of Object.entries(result.entities)) if (list && list.length) entities[type] = list;
     const counts: Record<string, number> = {};
