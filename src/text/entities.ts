@@ -10,7 +10,7 @@
 import nlp from 'compromise';
 import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { PrechewError } from '../errors.js';
-import { GIVEN_NAMES, TECHNICAL_CAPS } from './names-data.js';
+import { GIVEN_NAMES, TECHNICAL_CAPS, TITLE_WORDS } from './names-data.js';
 import {
   extendName,
   extendNameBack,
@@ -878,7 +878,7 @@ const HONORIFIC_WORDS = words(`
   Chancellor Chair Chairman Chairwoman Commissioner Congressman Congresswoman Councilman Councilwoman Ambassador
   CEO CFO CTO COO Founder Co-founder Cofounder Minister Secretary Spokesperson Spokesman Spokeswoman
   founder co-founder cofounder spokesperson spokesman spokeswoman governor president senator minister
-  chancellor mayor judge secretary commissioner ambassador chairman chairwoman director professor
+  chancellor mayor judge secretary commissioner ambassador chairman chairwoman director professor chief
   Prince Princess King Queen Sheikh Emir Premier Executive Officer Pope Cardinal Archbishop`).join(
   '|',
 );
@@ -887,7 +887,9 @@ const TITLE_QUALIFIERS = 'Prime|Foreign|Finance|Defense|Defence|Interior|Deputy|
 const HONORIFIC = String.raw`(?:(?:${TITLE_QUALIFIERS})[ \t]+)?(?:(?:${HONORIFIC_ABBREV})\.?|(?:${HONORIFIC_DOTTED})\.|(?:${HONORIFIC_WORDS}))`;
 const HONORIFIC_WORD_SET: ReadonlySet<string> = new Set(HONORIFIC_WORDS.split('|'));
 const HONORIFIC_RE = new RegExp(String.raw`(?<![\p{L}\p{N}.])${HONORIFIC}(?=[ \t]+\p{Lu})`, 'gu');
-const HONORIFIC_BEFORE_RE = new RegExp(String.raw`(?<![\p{L}\p{N}.])${HONORIFIC}[ \t]+$`, 'u');
+const TITLE_PREFIX = String.raw`(?:(?:${TITLE_QUALIFIERS}|Financial|Operating|Technology|Technical|Commercial|Executive|Marketing|Information|Investment|Economic|Economy)[ \t]+){0,2}`;
+const TITLE_PREFIX_BEFORE_RE = new RegExp(String.raw`(?<![\p{L}\p{N}.])${TITLE_PREFIX.replace('{0,2}', '{1,2}')}$`, 'u');
+const HONORIFIC_BEFORE_RE = new RegExp(String.raw`(?<![\p{L}\p{N}.])${TITLE_PREFIX}${HONORIFIC}[ \t]+$`, 'u');
 const HONORIFIC_LEADING_RE = new RegExp(String.raw`^(?:${HONORIFIC}[ \t]+)+`, 'u');
 /** "French Finance Minister Bruno Le Maire": up to two capitalized words before the title belong to it. */
 const QUALIFIED_TITLE_RE = new RegExp(String.raw`^(?:\p{Lu}\p{Ll}+[ \t]+){1,2}(?:${HONORIFIC}[ \t]+)+`, 'u');
@@ -1037,6 +1039,9 @@ function refineTagged(text: string, c: Candidate, variables: Set<string>, placeE
       const candidate = nameCandidate(text, c.type, c.start, c.end - trimmed[0].length);
       return candidate && isCleanNameSpan(text, candidate.start, candidate.end) ? candidate : null;
     }
+    // "Chief Financial" before "Officer …": part of a title, not a name.
+    const next = /^ (\p{Lu}\p{Ll}+)/u.exec(text.slice(c.end, c.end + 24))?.[1];
+    if (next !== undefined && TITLE_WORDS.has(next.toLowerCase())) return null;
     // A place cut off before the next capitalized word ("The Internal Field Separator") is a fragment.
     if (c.type === 'place' && /^ \p{Lu}\p{Ll}/u.test(text.slice(c.end, c.end + 3)) && !startsSentence(text, c.end + 1)) return null;
     return c;
@@ -1319,12 +1324,14 @@ function nameCandidate(text: string, type: EntityType, start: number, end: numbe
     // A title is not part of the name: the span leaves it out and the entity keeps it as `title`.
     const lead = HONORIFIC_LEADING_RE.exec(surface) ?? QUALIFIED_TITLE_RE.exec(surface);
     if (lead && lead[0].length < surface.length) {
-      title = lead[0].trim().replace(/\s+/g, ' ');
+      // "Chief Financial" before the span's "Officer" belongs to the title too.
+      const prefix = TITLE_PREFIX_BEFORE_RE.exec(text.slice(Math.max(0, start - 40), start))?.[0] ?? '';
+      title = (prefix + lead[0]).trim().replace(/\s+/g, ' ');
       start += lead[0].length;
       surface = surface.slice(lead[0].length);
     } else {
-      const before = HONORIFIC_BEFORE_RE.exec(text.slice(Math.max(0, start - 24), start));
-      if (before) title = before[0].trim();
+      const before = HONORIFIC_BEFORE_RE.exec(text.slice(Math.max(0, start - 64), start));
+      if (before) title = before[0].trim().replace(/\s+/g, ' ');
     }
   }
   if (!/\p{Lu}/u.test(surface) || surface.length < 2) return null;

@@ -154,6 +154,9 @@ const SIGNATURE_RE =
 // The keyword patterns above are case-insensitive, and under /iu even \p{Lu} matches lower case:
 // readName itself insists on a capital.
 const LIST_GAP_RE = /^(?:[ \t]*,[ \t\r\n]*(?:and[ \t\r\n]+)?|[ \t\r\n]+and[ \t\r\n]+|[ \t]*&[ \t]*|[ \t]*\r?\n[ \t]*)/;
+/** "Sundar Pichai, chief executive of …": a role right after a name and a comma. */
+const APPOSITIVE_RE =
+  /(?<=[\p{L}.]),[ \t]+(?:(?:the|a|an|its|their)[ \t]+)?(?:(?:former|deputy|senior|acting|interim|vice|chief|managing|executive)[ \t]+)?(?:chief[ \t]+executive|chief[ \t]+financial[ \t]+officer|president|chairman|chairwoman|chair|spokesman|spokeswoman|spokesperson|founder|co-founder|director|minister|governor|secretary|head|leader|professor|economist|analyst|researcher|editor|lawyer|senator|mayor|ceo|cfo|cto)(?![\p{L}])/gu;
 const CAPITAL_START_RE = /(?<![\p{L}\p{M}\p{N}'’.-])\p{Lu}\p{Ll}+(?=[ \u00a0]\p{Lu})/gu;
 
 /**
@@ -199,6 +202,7 @@ export function findRulePeople(text: string, emails: ReadonlyArray<{ start: numb
     const span = nameBefore(text, email.start - 1);
     push(span, 2);
   }
+  for (const m of text.matchAll(APPOSITIVE_RE)) push(nameBefore(text, m.index), 2);
   for (const m of text.matchAll(CAPITAL_START_RE)) {
     if (GIVEN_NAMES.has(m[0])) push(readName(text, m.index), 2);
   }
