@@ -10,7 +10,7 @@
 import nlp from 'compromise';
 import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { PrechewError } from '../errors.js';
-import { GIVEN_NAMES, TECHNICAL_CAPS, TITLE_WORDS } from './names-data.js';
+import { COMMON_WORD_NAMES, GIVEN_NAMES, TECHNICAL_CAPS, TITLE_WORDS } from './names-data.js';
 import {
   extendName,
   extendNameBack,
@@ -1050,6 +1050,7 @@ function refineTagged(text: string, c: Candidate, variables: Set<string>, placeE
   if (!/\s/.test(surface) && text.slice(c.start - 2, c.start) === ', ' && placeEnds.has(c.start - 2)) {
     return { type: 'place', start: c.start, end: c.end, value: normalizeName('place', surface) };
   }
+  const tagged = surface;
   const end = extendName(text, c.start, c.end);
   const start = c.title === undefined ? extendNameBack(text, c.start) : c.start;
   if (end !== c.end || start !== c.start) {
@@ -1058,7 +1059,12 @@ function refineTagged(text: string, c: Candidate, variables: Set<string>, placeE
     surface = text.slice(c.start, c.end);
   }
   if (isPlaceLike(surface)) return { type: 'place', start: c.start, end: c.end, value: normalizeName('place', surface) };
-  if (!/\s/.test(surface) && !GIVEN_NAMES.has(surface) && startsSentence(text, c.start) && c.title === undefined) return null;
+  if (startsSentence(text, c.start) && c.title === undefined) {
+    // A lone capitalized word opening a sentence ("Model this as…") is a name only if it is a
+    // given name; "Mark" or "Even" there is an ordinary word, whatever follows it.
+    if (COMMON_WORD_NAMES.has(tagged)) return null;
+    if (!/\s/.test(surface) && !GIVEN_NAMES.has(surface)) return null;
+  }
   return c;
 }
 

@@ -38,6 +38,11 @@ export const GIVEN_NAMES: ReadonlySet<string> = new Set(
   Youssef Yuki Yuri Yusuf Zhang Zoe`),
 );
 
+/** Given names that are also common words: they start a name only inside a sentence ("Even Microsoft agreed"). */
+export const COMMON_WORD_NAMES: ReadonlySet<string> = new Set(
+  words('Even Mark Guy Max Frank Grace Jack Bill Rosa Lea Leo Kai Jan Li Chen Lin Wang Ming Sam Rick Nick Ben Tim Tom'),
+);
+
 /** First words of street and place names that read like given names ("Rue de Rivoli", "Santa Monica"). */
 export const PLACE_PREFIXES: ReadonlySet<string> = new Set(
   words(`

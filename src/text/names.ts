@@ -8,7 +8,7 @@
  * Every scan is a single pass with bounded look-around, so the cost is linear in the text.
  * Pure: no I/O.
  */
-import { GIVEN_NAMES, NAME_PARTICLES, NAME_STOPS, PLACE_PREFIXES, PLACE_SUFFIXES, TITLE_WORDS } from './names-data.js';
+import { COMMON_WORD_NAMES, GIVEN_NAMES, NAME_PARTICLES, NAME_STOPS, PLACE_PREFIXES, PLACE_SUFFIXES, TITLE_WORDS } from './names-data.js';
 
 export interface NameSpan {
   start: number;
@@ -204,9 +204,19 @@ export function findRulePeople(text: string, emails: ReadonlyArray<{ start: numb
   }
   for (const m of text.matchAll(APPOSITIVE_RE)) push(nameBefore(text, m.index), 2);
   for (const m of text.matchAll(CAPITAL_START_RE)) {
-    if (GIVEN_NAMES.has(m[0])) push(readName(text, m.index), 2);
+    if (!GIVEN_NAMES.has(m[0])) continue;
+    // "Even Microsoft agreed", "Mark Settings as read": given names that are also common words
+    // only start a name inside a sentence.
+    if (COMMON_WORD_NAMES.has(m[0]) && atSentenceStart(text, m.index)) continue;
+    push(readName(text, m.index), 2);
   }
   return out;
+}
+
+function atSentenceStart(text: string, pos: number): boolean {
+  let i = pos - 1;
+  while (i >= 0 && ' \t()"“”\''.includes(text[i] ?? '')) i--;
+  return i < 0 || /[.!?:\n]/.test(text[i] ?? '');
 }
 
 /** The name that ends right before `pos` (spaces allowed before `pos`), read backwards over at most five words. */
