@@ -51,7 +51,8 @@ function render(out: Output): string {
     for (const e of list) {
       const value = e.value !== e.text ? ` → ${e.value}` : '';
       const times = e.count > 1 ? ` ×${e.count}` : '';
-      lines.push(`- ${e.text}${value}${times}`);
+      const title = e.title ? ` (${e.title})` : '';
+      lines.push(`- ${e.text}${title}${value}${times}`);
     }
   }
   return lines.join('\n');
