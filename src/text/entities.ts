@@ -952,6 +952,7 @@ function words(list: string): string[] {
 function findNamedEntities(ctx: Context, out: Candidate[]): void {
   const masked = maskPatternSpans(ctx.text, out);
   const emails = out.filter((c) => c.type === 'email');
+  const firstName = out.length;
   findRuleOrganizations(masked, out);
   findRoleOrganizations(masked, out);
   findHonorificPeople(masked, out);
@@ -993,6 +994,9 @@ function findNamedEntities(ctx: Context, out: Candidate[]): void {
       end = next.end;
     }
   }
+  // Whichever rule built it, a name never crosses layout whitespace or starts inside a word.
+  const names = out.splice(firstName).filter((c) => isCleanNameSpan(masked, c.start, c.end));
+  for (const c of names) out.push(c);
 }
 
 /** "Mexico, Mongolia" or "Vancouver, Canada": one place per name. */
