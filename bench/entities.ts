@@ -4,7 +4,7 @@
  * text, same process) so the figures show what prechew adds on top of the tagger. Prints nothing,
  * asserts nothing: the caller prints the returned figures.
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createApp } from '../src/app.js';
@@ -12,7 +12,7 @@ import { parseConfig } from '../src/config.js';
 import { invokeTool } from '../src/tools/invoke.js';
 import { extractEntitiesTool } from '../src/tools/extract-entities.js';
 import nlp from 'compromise';
-import { extractEntities } from '../src/text/entities.js';
+import { ENTITY_TYPES, extractEntities, type EntityType } from '../src/text/entities.js';
 import { mulberry32 as makeRandom } from '../test/helpers/random.js';
 
 const FIRST = [
@@ -257,4 +257,120 @@ function splitIntoPieces(text: string, size: number): string[] {
     start = end;
   }
   return pieces;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Quality on real, hand-labelled text: fixtures/real/entities/labelled.json holds news-style
+// sentences and real technical files (Debian copyright files, tzdata NEWS, a bash man page
+// excerpt). A label names a type and a surface; every whole-word occurrence of that surface in
+// the document is a gold span (a label inside a longer label of the same type counts once).
+// ---------------------------------------------------------------------------------------------
+
+interface LabelledDoc {
+  id: string;
+  kind: 'news' | 'technical';
+  text?: string;
+  file?: string;
+  /** Types labelled exhaustively in this document (default: all). */
+  types?: EntityType[];
+  entities: Array<{ type: EntityType; text: string }>;
+}
+
+interface Span {
+  type: EntityType;
+  start: number;
+  end: number;
+}
+
+/** fixtures/ from bench/ (sources) or dist/bench/ (compiled). */
+function fixturePath(rel: string): URL {
+  for (const up of ['../fixtures/', '../../fixtures/']) {
+    const url = new URL(up + rel, import.meta.url);
+    if (existsSync(url)) return url;
+  }
+  throw new Error(`fixtures/${rel} not found`);
+}
+
+export function loadLabelled(): Array<LabelledDoc & { text: string }> {
+  const docs = JSON.parse(readFileSync(fixturePath('real/entities/labelled.json'), 'utf8')) as LabelledDoc[];
+  return docs.map((d) => ({ ...d, text: d.text ?? readFileSync(fixturePath(`real/entities/${d.file ?? ''}`), 'utf8') }));
+}
+
+function goldSpans(doc: LabelledDoc & { text: string }): Span[] {
+  const spans: Span[] = [];
+  for (const label of doc.entities) {
+    for (let at = doc.text.indexOf(label.text); at !== -1; at = doc.text.indexOf(label.text, at + 1)) {
+      const end = at + label.text.length;
+      if (/[\p{L}\p{N}]/u.test(doc.text[at - 1] ?? '') || /[\p{L}\p{N}]/u.test(doc.text[end] ?? '')) continue;
+      spans.push({ type: label.type, start: at, end });
+    }
+  }
+  return spans.filter((s) => !spans.some((o) => o !== s && o.type === s.type && o.start <= s.start && o.end >= s.end && o.end - o.start > s.end - s.start));
+}
+
+function predictedSpans(text: string, types: readonly EntityType[]): Span[] {
+  const result = extractEntities(text, { merge: false, types: [...types] });
+  const spans: Span[] = [];
+  for (const type of types) for (const e of result.entities[type] ?? []) for (const o of e.occurrences) spans.push({ type, ...o });
+  return spans;
+}
+
+interface Tally {
+  gold: number;
+  predicted: number;
+  exact: number;
+  overlapGold: number;
+  overlapPredicted: number;
+}
+
+function f1(precision: number, recall: number): number {
+  return precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+}
+
+/** Entity F1 per type and per kind of text, exact span and overlap; false entities per 10k words on the man page. */
+export function scoreLabelled(): Record<string, number | string> {
+  const tallies = new Map<string, Tally>();
+  const tally = (key: string): Tally => {
+    let t = tallies.get(key);
+    if (!t) tallies.set(key, (t = { gold: 0, predicted: 0, exact: 0, overlapGold: 0, overlapPredicted: 0 }));
+    return t;
+  };
+  let manFalse = 0;
+  let manWords = 0;
+  for (const doc of loadLabelled()) {
+    const types = doc.types ?? [...ENTITY_TYPES];
+    const gold = goldSpans(doc);
+    const predicted = predictedSpans(doc.text, types);
+    for (const type of types) {
+      const g = gold.filter((s) => s.type === type);
+      const p = predicted.filter((s) => s.type === type);
+      const overlaps = (a: Span, b: Span): boolean => a.start < b.end && b.start < a.end;
+      const exact = p.filter((s) => g.some((o) => o.start === s.start && o.end === s.end)).length;
+      const overlapPredicted = p.filter((s) => g.some((o) => overlaps(s, o))).length;
+      const overlapGold = g.filter((s) => p.some((o) => overlaps(s, o))).length;
+      for (const key of [`${doc.kind}:${type}`, `all:${type}`]) {
+        const t = tally(key);
+        t.gold += g.length;
+        t.predicted += p.length;
+        t.exact += exact;
+        t.overlapGold += overlapGold;
+        t.overlapPredicted += overlapPredicted;
+      }
+      if (doc.id === 'bash-man-page') manFalse += p.length - overlapPredicted;
+    }
+    if (doc.id === 'bash-man-page') manWords = doc.text.split(/\s+/).filter(Boolean).length;
+  }
+  const figures: Record<string, number | string> = {};
+  for (const [key, t] of [...tallies].sort(([a], [b]) => a.localeCompare(b))) {
+    if (t.gold === 0 && t.predicted === 0) continue;
+    const exactF1 = f1(t.predicted ? t.exact / t.predicted : 0, t.gold ? t.exact / t.gold : 0);
+    const overlapF1 = f1(t.predicted ? t.overlapPredicted / t.predicted : 0, t.gold ? t.overlapGold / t.gold : 0);
+    figures[`F1 ${key} (exact / overlap, gold ${t.gold}, found ${t.predicted})`] = `${exactF1.toFixed(2)} / ${overlapF1.toFixed(2)}`;
+  }
+  figures['false entities per 10k words, bash man page'] = Number(((manFalse / Math.max(1, manWords)) * 10_000).toFixed(1));
+  return figures;
+}
+
+export async function benchEntityQuality(): Promise<Record<string, number | string>> {
+  return Promise.resolve(scoreLabelled());
 }

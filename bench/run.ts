@@ -7,6 +7,7 @@ type Bench = () => Promise<Record<string, number | string>>;
 const suites: Array<[name: string, load: () => Promise<Bench>]> = [
   ['dedupe', async () => (await import('./dedupe.js')).benchDedupe],
   ['entities', async () => (await import('./entities.js')).benchEntities],
+  ['entities-quality', async () => (await import('./entities.js')).benchEntityQuality],
   ['mcp', async () => (await import('./mcp.js')).benchMcp],
   ['convert', async () => (await import('./convert.js')).benchConvert],
   ['convert-office', async () => (await import('./convert-office.js')).benchConvertOffice],

@@ -21,6 +21,14 @@ export function extractEntitiesUnit(input: EntitiesUnitInput): EntitiesUnitOutpu
   return { offset: input.offset, result: extractEntities(input.text, input.options) };
 }
 
+/** Above this many characters a text is cut into units of about this size: bounded memory per unit, cancellable between units. */
+export const ENTITY_UNIT_CHARS = 1_000_000;
+
+/** How many units a text of `length` characters is cut into for `workers` threads. */
+export function entityUnitCount(length: number, workers: number): number {
+  return Math.max(workers, Math.ceil(length / ENTITY_UNIT_CHARS));
+}
+
 /** Cut text into about `parts` slices at blank lines (else line ends, else spaces) near equal sizes. */
 export function sliceAtParagraphs(text: string, parts: number): Array<{ text: string; offset: number }> {
   if (parts <= 1 || text.length < 2) return [{ text, offset: 0 }];
@@ -34,11 +42,14 @@ export function sliceAtParagraphs(text: string, parts: number): Array<{ text: st
     }
     const ideal = start + target;
     const window = Math.floor(target * 0.2);
+    // Search only the window around the ideal cut, so cutting stays linear in the text length.
+    const lo = Math.max(start + 1, ideal - window);
+    const region = text.slice(lo, ideal + window + 2);
     let cut = -1;
     for (const sep of ['\n\n', '\n', '. ', ' ']) {
-      const after = text.indexOf(sep, ideal);
-      const before = text.lastIndexOf(sep, ideal);
-      const candidates = [after, before].filter((i) => i > start && Math.abs(i - ideal) <= window);
+      const after = region.indexOf(sep, ideal - lo);
+      const before = region.lastIndexOf(sep, ideal - lo);
+      const candidates = [after, before].filter((i) => i >= 0).map((i) => i + lo).filter((i) => i > start && Math.abs(i - ideal) <= window);
       if (candidates.length) {
         cut = candidates.sort((a, b) => Math.abs(a - ideal) - Math.abs(b - ideal))[0]! + sep.length;
         break;
@@ -66,7 +77,8 @@ export function mergeEntityUnits(parts: EntitiesUnitOutput[], merge: boolean, ty
         const key = e.value.toLowerCase();
         const existing = merge ? index.get(key) : undefined;
         if (existing) {
-          existing.occurrences.push(...occurrences);
+          // One push per occurrence: spreading a huge array into push() overflows the call stack.
+          for (const o of occurrences) existing.occurrences.push(o);
           existing.count += e.count;
           continue;
         }

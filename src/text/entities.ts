@@ -10,6 +10,17 @@
 import nlp from 'compromise';
 import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { PrechewError } from '../errors.js';
+import { COMMON_WORD_NAMES, GIVEN_NAMES, TECHNICAL_CAPS, TITLE_WORDS } from './names-data.js';
+import {
+  extendName,
+  extendNameBack,
+  findCamelCaseNames,
+  findRulePeople,
+  findStreetNames,
+  isCleanNameSpan,
+  isPlaceLike,
+  nameAfterList,
+} from './names.js';
 
 export const ENTITY_TYPES = [
   'person',
@@ -44,6 +55,8 @@ export interface Entity {
   currency?: string;
   /** money only: the amount with its scale applied ("$2.5 million" → 2500000). */
   amount?: number;
+  /** person only: the title written before the name, kept out of the span ("Governor", "Dr."). */
+  title?: string;
 }
 
 export interface ExtractOptions {
@@ -89,6 +102,7 @@ interface Candidate {
   value: string;
   currency?: string;
   amount?: number;
+  title?: string;
 }
 
 interface Context {
@@ -209,6 +223,7 @@ function groupEntities(
     if (existing) {
       existing.occurrences.push(occurrence);
       existing.count += 1;
+      if (existing.title === undefined && c.title !== undefined) existing.title = c.title;
       continue;
     }
     const entity: Entity = {
@@ -220,6 +235,7 @@ function groupEntities(
     };
     if (c.currency !== undefined) entity.currency = c.currency;
     if (c.amount !== undefined) entity.amount = c.amount;
+    if (c.title !== undefined) entity.title = c.title;
     list.push(entity);
     if (merge) index.set(key, entity);
   }
@@ -267,15 +283,20 @@ const BARE_AMBIGUOUS_TLDS = new Set(['at', 'be']);
 function findUrls(ctx: Context, out: Candidate[]): void {
   for (const m of ctx.text.matchAll(SCHEME_URL_RE)) {
     const surface = trimUrlEnd(m[0]);
+    let end = m.index + surface.length;
     const schemeEnd = surface.indexOf('://');
     if (surface.length <= schemeEnd + 3) continue;
     const scheme = surface.slice(0, schemeEnd).toLowerCase();
-    out.push({
-      type: 'url',
-      start: m.index,
-      end: m.index + surface.length,
-      value: normalizeUrl(scheme, surface.slice(schemeEnd + 3)),
-    });
+    let rest = surface.slice(schemeEnd + 3);
+    // A URL hyphenated across a line break by a formatter ("http://git.savan‐\n   nah.gnu.org/…"):
+    // the span runs over the break, the value joins the two halves.
+    const wrap = URL_WRAP_RE.exec(ctx.text.slice(end - 1, end + 80));
+    if (wrap && /[‐\u00ad-]$/.test(surface)) {
+      const tail = trimUrlEnd(wrap[2] ?? '');
+      rest = (wrap[1] === '-' ? rest : rest.slice(0, -1)) + tail;
+      end = end - 1 + (wrap[0].length - (wrap[2] ?? '').length) + tail.length;
+    }
+    out.push({ type: 'url', start: m.index, end, value: normalizeUrl(scheme, rest) });
   }
   for (const m of ctx.text.matchAll(BARE_URL_RE)) {
     const surface = trimUrlEnd(m[0]);
@@ -283,11 +304,12 @@ function findUrls(ctx: Context, out: Candidate[]): void {
     const tld = host.slice(host.lastIndexOf('.') + 1).toLowerCase();
     // "Hello.At" and "team.Be" are typos, not hosts: ambiguous TLDs need www. or a path.
     if (BARE_AMBIGUOUS_TLDS.has(tld) && !/^www\./i.test(host) && host.length === surface.length) continue;
+    // The text gave no scheme, so the value has none: lower-case host, the rest as written.
     out.push({
       type: 'url',
       start: m.index,
       end: m.index + surface.length,
-      value: normalizeUrl('https', surface),
+      value: normalizeUrl(null, surface),
     });
   }
 }
@@ -315,13 +337,16 @@ function trimUrlEnd(url: string): string {
   return url.slice(0, end);
 }
 
-function normalizeUrl(scheme: string, rest: string): string {
+function normalizeUrl(scheme: string | null, rest: string): string {
   const hostEnd = rest.search(/[/?#]/);
   const host = (hostEnd === -1 ? rest : rest.slice(0, hostEnd)).toLowerCase();
   let tail = hostEnd === -1 ? '' : rest.slice(hostEnd);
   if (tail === '/') tail = '';
-  return `${scheme}://${host}${tail}`;
+  return scheme === null ? `${host}${tail}` : `${scheme}://${host}${tail}`;
 }
+
+/** The hyphen ending a line inside a URL, the line break with its indentation, and the rest of the URL. */
+const URL_WRAP_RE = /^([‐\u00ad-])[ \t]*\r?\n[ \t]*([A-Za-z0-9][^\s<>"'`]{0,2048})/;
 
 const MENTION_RE =
   /(?<![\p{L}\p{N}_.@/+-])@(?=[0-9_]{0,29}[A-Za-z])[A-Za-z0-9_]{1,30}(?![A-Za-z0-9_@]|\.[A-Za-z0-9])/gu;
@@ -333,7 +358,7 @@ function findMentions(ctx: Context, out: Candidate[]): void {
 }
 
 const HASHTAG_RE =
-  /(?<![\p{L}\p{N}_&#/])#(?=[\p{N}_]{0,99}\p{L})[\p{L}\p{M}\p{N}_]{1,100}(?![\p{L}\p{M}\p{N}_])/gu;
+  /(?<![\p{L}\p{N}_&#/{$])#(?=[\p{N}_]{0,99}\p{L})[\p{L}\p{M}\p{N}_]{1,100}(?![\p{L}\p{M}\p{N}_])/gu;
 
 function findHashtags(ctx: Context, out: Candidate[]): void {
   for (const m of ctx.text.matchAll(HASHTAG_RE)) {
@@ -383,14 +408,14 @@ const WORD_CURRENCIES: Array<[RegExp, string]> = [
   [/^singapore\s+dollars?$/i, 'SGD'],
   [/^dollars?$/i, 'USD'],
   [/^euros?$/i, 'EUR'],
-  [/^(?:pounds?\s+sterling|sterling)$/i, 'GBP'],
+  [/^(?:pounds?\s+sterling|sterling|pounds?)$/i, 'GBP'],
   [/^yen$/i, 'JPY'],
   [/^(?:yuan|renminbi)$/i, 'CNY'],
   [/^rupees?$/i, 'INR'],
   [/^swiss\s+francs?$/i, 'CHF'],
   [/^cents?$/i, 'USD'],
 ];
-const WORD_ALT = String.raw`(?:(?:US|U\.S\.|American|Canadian|Australian|New[ \t]+Zealand|Hong[ \t]+Kong|Singapore)[ \t]+dollars?|dollars?|euros?|pounds?[ \t]+sterling|sterling|yen|yuan|renminbi|rupees?|Swiss[ \t]+francs?|cents?)`;
+const WORD_ALT = String.raw`(?:(?:US|U\.S\.|American|Canadian|Australian|New[ \t]+Zealand|Hong[ \t]+Kong|Singapore)[ \t]+dollars?|dollars?|euros?|pounds?[ \t]+sterling|sterling|pounds?|yen|yuan|renminbi|rupees?|Swiss[ \t]+francs?|cents?)`;
 
 const MONEY_PREFIX_RE = new RegExp(
   String.raw`(?<![\p{L}\p{N}])(?<cur>${SYMBOL_ALT}|(?:${CODES})(?![A-Za-z]))[ \t]?(?<num>${NUM})(?![\d])(?<scale>${SCALE})?`,
@@ -415,10 +440,32 @@ const SCALES: Record<string, number> = {
   tn: 12,
 };
 
+/** Shell and make syntax: "$@", "${var}", "$#", "$?", "$*" — where "$1" is a parameter, not a dollar. */
+const SHELL_SYNTAX_RE = /\$[@#?*{!]|\$\(/;
+
+/**
+ * "$0", "$1" … "$9" without decimals or scale: a positional parameter in technical text. "$0" is
+ * never money; another single digit only when the text shows no shell syntax and the sign is not
+ * quoted or braced ("'$1'", "{$2}").
+ */
+function isShellParameter(text: string, start: number, surface: string, shellish: () => boolean): boolean {
+  const m = /^\$(\d)$/.exec(surface);
+  if (!m) return false;
+  if (m[1] === '0') return true;
+  const before = text[start - 1] ?? '';
+  const after = text[start + surface.length] ?? '';
+  const quotedBefore = before !== '' && '"\'`{=['.includes(before);
+  const quotedAfter = after !== '' && '"\'`}]'.includes(after);
+  return quotedBefore || quotedAfter || shellish();
+}
+
 function findMoney(ctx: Context, out: Candidate[]): void {
+  let shell: boolean | undefined;
+  const shellish = (): boolean => (shell ??= SHELL_SYNTAX_RE.test(ctx.text));
   for (const m of ctx.text.matchAll(MONEY_PREFIX_RE)) {
     const g = m.groups ?? {};
     const cur = g.cur ?? '';
+    if (cur === '$' && isShellParameter(ctx.text, m.index, m[0], shellish)) continue;
     const currency = SYMBOLS[cur] ?? normalizeCode(cur);
     pushMoney(out, m.index, m[0].length, g.num ?? '', g.scale, currency, false);
   }
@@ -436,6 +483,8 @@ function findMoney(ctx: Context, out: Candidate[]): void {
       }
     }
     if (currency === undefined) continue;
+    // "5 pounds of flour" is a weight; "2.1 million pounds" is money.
+    if (g.scale === undefined && /^pounds?$/i.test(g.cur ?? '')) continue;
     pushMoney(out, m.index, m[0].length, g.num ?? '', g.scale, currency, cents);
   }
 }
@@ -516,6 +565,10 @@ const MONTH_DAY_RE = new RegExp(
 );
 const DAY_MONTH_RE = new RegExp(
   String.raw`(?<![\p{L}\p{N}.,$€£/-])${WEEKDAY_PREFIX}(?<day>[0-3]?\d)(?:st|nd|rd|th)?[ \t]+(?:of[ \t]+)?${MONTH}(?:,?[ \t]+${YEAR})?`,
+  'gu',
+);
+const YEAR_MONTH_DAY_RE = new RegExp(
+  String.raw`(?<![\p{L}\p{N}.,/-])${YEAR}[ \t]+${MONTH}[ \t]+(?<day>[0-3]?\d)(?![\p{L}\p{N}]|[:.,]\d)`,
   'gu',
 );
 const MONTH_YEAR_RE = new RegExp(String.raw`(?<![\p{L}\p{N}])${MONTH}(?:[ \t]+of)?,?[ \t]+${YEAR}`, 'gu');
@@ -606,6 +659,10 @@ function findDates(ctx: Context, out: Candidate[]): void {
   for (const m of text.matchAll(DAY_MONTH_RE)) {
     const g = m.groups ?? {};
     calendar(m.index, m[0], optionalNumber(g.year), monthNumber(g.mon ?? ''), Number(g.day));
+  }
+  for (const m of text.matchAll(YEAR_MONTH_DAY_RE)) {
+    const g = m.groups ?? {};
+    calendar(m.index, m[0], Number(g.year), monthNumber(g.mon ?? ''), Number(g.day));
   }
   for (const m of text.matchAll(MONTH_YEAR_RE)) {
     const g = m.groups ?? {};
@@ -810,6 +867,8 @@ function readPhone(surface: string, country: CountryCode | undefined): string | 
 
 /** compromise's cost grows with input; paragraph-sized pieces keep it linear and memory flat. */
 const PIECE_CHARS = 16_000;
+/** Longest run of text handed to the tagger as one span; see taggerPieces. */
+const MAX_SENTENCE_CHARS = 2_000;
 
 const HONORIFIC_ABBREV = 'Dr|Mr|Mrs|Ms|Mx|Prof|Messrs|Mme|Mlle';
 const HONORIFIC_DOTTED =
@@ -818,19 +877,29 @@ const HONORIFIC_WORDS = words(`
   Sir Dame Lord Lady Professor Senator President Governor Mayor Judge Justice Rabbi Imam Pastor Bishop
   Chancellor Chair Chairman Chairwoman Commissioner Congressman Congresswoman Councilman Councilwoman Ambassador
   CEO CFO CTO COO Founder Co-founder Cofounder Minister Secretary Spokesperson Spokesman Spokeswoman
-  founder co-founder cofounder spokesperson spokesman spokeswoman`).join(
+  founder co-founder cofounder spokesperson spokesman spokeswoman governor president senator minister
+  chancellor mayor judge secretary commissioner ambassador chairman chairwoman director professor chief
+  Prince Princess King Queen Sheikh Emir Premier Executive Officer Pope Cardinal Archbishop`).join(
   '|',
 );
-const HONORIFIC = String.raw`(?:(?:${HONORIFIC_ABBREV})\.?|(?:${HONORIFIC_DOTTED})\.|(?:${HONORIFIC_WORDS}))`;
+/** Words that make a longer title of the next one: "Prime Minister", "Crown Prince", "Chief Executive". */
+const TITLE_QUALIFIERS = 'Prime|Foreign|Finance|Defense|Defence|Interior|Deputy|Vice|Crown|Chief|Prime|Supreme|Grand';
+const HONORIFIC = String.raw`(?:(?:${TITLE_QUALIFIERS})[ \t]+)?(?:(?:${HONORIFIC_ABBREV})\.?|(?:${HONORIFIC_DOTTED})\.|(?:${HONORIFIC_WORDS}))`;
+const HONORIFIC_WORD_SET: ReadonlySet<string> = new Set(HONORIFIC_WORDS.split('|'));
 const HONORIFIC_RE = new RegExp(String.raw`(?<![\p{L}\p{N}.])${HONORIFIC}(?=[ \t]+\p{Lu})`, 'gu');
-const HONORIFIC_BEFORE_RE = new RegExp(String.raw`(?<![\p{L}\p{N}.])${HONORIFIC}[ \t]+$`, 'u');
+const TITLE_PREFIX = String.raw`(?:(?:${TITLE_QUALIFIERS}|Financial|Operating|Technology|Technical|Commercial|Executive|Marketing|Information|Investment|Economic|Economy)[ \t]+){0,2}`;
+const TITLE_PREFIX_BEFORE_RE = new RegExp(String.raw`(?<![\p{L}\p{N}.])${TITLE_PREFIX.replace('{0,2}', '{1,2}')}$`, 'u');
+const HONORIFIC_BEFORE_RE = new RegExp(String.raw`(?<![\p{L}\p{N}.])${TITLE_PREFIX}${HONORIFIC}[ \t]+$`, 'u');
 const HONORIFIC_LEADING_RE = new RegExp(String.raw`^(?:${HONORIFIC}[ \t]+)+`, 'u');
+/** "French Finance Minister Bruno Le Maire": up to two capitalized words before the title belong to it. */
+const QUALIFIED_TITLE_RE = new RegExp(String.raw`^(?:\p{Lu}\p{Ll}+[ \t]+){1,2}(?:${HONORIFIC}[ \t]+)+`, 'u');
 
 const ORG_SUFFIXES = words(`
   Inc Incorporated Corp Corporation LLC LLP Ltd Limited GmbH PLC Plc AG Co Company Group Holdings Foundation
   University Institute Association Bank Trust Partners Industries Enterprises Technologies Labs Laboratories
   Agency Authority Council Commission Committee Society Federation Ministry Department College Academy Museum
-  Hospital Airlines Motors Bros Fund Capital Ventures Systems Pharmaceuticals`);
+  Hospital Airlines Motors Bros Fund Capital Ventures Systems Pharmaceuticals Project Programme Organisation
+  SE SA NV AB ASA Oyj SpA BV`);
 const ORG_ABBREV = new Set(['Inc', 'Corp', 'Ltd', 'Co', 'Bros', 'Plc']);
 /** Heads that take "of X" after them: "University of Oxford", "Bank of America". */
 const ORG_OF_HEADS = new Set(
@@ -882,10 +951,132 @@ function words(list: string): string[] {
 
 function findNamedEntities(ctx: Context, out: Candidate[]): void {
   const masked = maskPatternSpans(ctx.text, out);
+  const emails = out.filter((c) => c.type === 'email');
+  const firstName = out.length;
   findRuleOrganizations(masked, out);
   findRoleOrganizations(masked, out);
   findHonorificPeople(masked, out);
-  for (const piece of taggerPieces(masked)) tagPiece(masked, piece, out);
+  for (const span of findCamelCaseNames(masked)) {
+    const candidate = nameCandidate(masked, 'organization', span.start, span.end);
+    if (candidate) out.push(candidate);
+  }
+  for (const span of findStreetNames(masked)) {
+    const candidate = nameCandidate(masked, 'place', span.start, span.end);
+    if (candidate) out.push(candidate);
+  }
+  for (const span of findRulePeople(masked, emails)) {
+    const candidate = nameCandidate(masked, 'person', span.start, span.end);
+    if (candidate) out.push(candidate);
+  }
+  const tagged: Candidate[] = [];
+  for (const piece of taggerPieces(masked)) tagPiece(masked, piece, tagged);
+  const variables = shellVariables(masked);
+  // A single word the tagger reads both as a person and as a place ("Santa Monica, California") is a place.
+  const parts = tagged.flatMap((c) => splitPlaceList(masked, c));
+  const places = new Set(parts.filter((c) => c.type === 'place').map((c) => `${c.start}:${c.end}`));
+  const placeEnds = new Set(
+    parts.filter((c) => c.type === 'place' || (c.type === 'person' && isPlaceLike(masked.slice(c.start, c.end)))).map((c) => c.end),
+  );
+  for (const part of parts) {
+    if (part.type === 'person' && places.has(`${part.start}:${part.end}`)) continue;
+    const refined = refineTagged(masked, part, variables, placeEnds);
+    if (refined) out.push(refined);
+  }
+  // "Fatima Al-Mansouri and Kwame Mensah": a full name listed with a person is a person.
+  const people = out.filter((c) => c.type === 'person');
+  for (const person of people) {
+    let end = person.end;
+    for (let n = 0; n < 20; n++) {
+      const next = nameAfterList(masked, end);
+      const candidate = next && nameCandidate(masked, 'person', next.start, next.end);
+      if (!next || !candidate) break;
+      out.push(candidate);
+      end = next.end;
+    }
+  }
+  // Whichever rule built it, a name never crosses layout whitespace or starts inside a word.
+  const names = out.splice(firstName).filter((c) => isCleanNameSpan(masked, c.start, c.end));
+  for (const c of names) out.push(c);
+}
+
+/** "Mexico, Mongolia" or "Vancouver, Canada": one place per name. */
+function splitPlaceList(text: string, c: Candidate): Candidate[] {
+  if (c.type !== 'place') return [c];
+  const surface = text.slice(c.start, c.end);
+  if (!surface.includes(',')) return [c];
+  const parts: Candidate[] = [];
+  for (const m of surface.matchAll(/[^,]+/g)) {
+    const lead = /^\s*/.exec(m[0])?.[0].length ?? 0;
+    const start = c.start + m.index + lead;
+    const end = c.start + m.index + m[0].trimEnd().length;
+    const part = end > start ? nameCandidate(text, 'place', start, end) : null;
+    if (part) parts.push(part);
+  }
+  return parts;
+}
+
+/** Words written as `$WORD` or `${WORD}` somewhere in the text: variables, never names. */
+function shellVariables(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const m of text.matchAll(/\$\{?#?([A-Za-z_][A-Za-z0-9_]{0,63})/g)) names.add(m[1] ?? '');
+  return names;
+}
+
+/**
+ * The tagger's people, organizations and places, checked and repaired: a span must not cross
+ * layout whitespace or start inside a word ("Rolls-Royce" holds no person "Royce"); an all-caps
+ * technical word (PATH, IFS, $LANG) is nothing; a person's name runs on over the name words after
+ * it ("Ian" → "Ian A. Murdock"); a street ("Rue de Rivoli") is a place.
+ */
+function refineTagged(text: string, c: Candidate, variables: Set<string>, placeEnds: Set<number>): Candidate | null {
+  if (!isCleanNameSpan(text, c.start, c.end)) return null;
+  let surface = text.slice(c.start, c.end);
+  const single = !/\s/.test(surface);
+  if (single && /^[\p{Lu}\p{N}_]+$/u.test(surface.replace(/\.$/, ''))) {
+    const word = surface.replace(/\.$/, '');
+    if (c.type === 'person' || TECHNICAL_CAPS.has(word) || variables.has(word) || /[\d_]/.test(word)) return null;
+  }
+  if (c.type !== 'person') {
+    // "On Debian systems": the tagger's name ends on its last capitalized word.
+    const trimmed = /(?:[ ]\p{Ll}[\p{L}'’-]*)+$/u.exec(surface);
+    if (trimmed) {
+      const candidate = nameCandidate(text, c.type, c.start, c.end - trimmed[0].length);
+      return candidate && isCleanNameSpan(text, candidate.start, candidate.end) ? candidate : null;
+    }
+    // "Chief Financial" before "Officer …": part of a title, not a name.
+    const next = /^ (\p{Lu}\p{Ll}+)/u.exec(text.slice(c.end, c.end + 24))?.[1];
+    if (next !== undefined && TITLE_WORDS.has(next.toLowerCase())) return null;
+    // A place cut off before the next capitalized word ("The Internal Field Separator") is a fragment.
+    if (c.type === 'place' && /^ \p{Lu}\p{Ll}/u.test(text.slice(c.end, c.end + 3)) && !startsSentence(text, c.end + 1)) return null;
+    return c;
+  }
+  // "Santa Monica, California": one word right after a place and a comma is a place too.
+  if (!/\s/.test(surface) && text.slice(c.start - 2, c.start) === ', ' && placeEnds.has(c.start - 2)) {
+    return { type: 'place', start: c.start, end: c.end, value: normalizeName('place', surface) };
+  }
+  const tagged = surface;
+  const end = extendName(text, c.start, c.end);
+  const start = c.title === undefined ? extendNameBack(text, c.start) : c.start;
+  if (end !== c.end || start !== c.start) {
+    const extended = nameCandidate(text, 'person', start, end);
+    if (extended) c = { ...extended, ...(c.title !== undefined && extended.title === undefined ? { title: c.title } : {}) };
+    surface = text.slice(c.start, c.end);
+  }
+  if (isPlaceLike(surface)) return { type: 'place', start: c.start, end: c.end, value: normalizeName('place', surface) };
+  if (startsSentence(text, c.start) && c.title === undefined) {
+    // A lone capitalized word opening a sentence ("Model this as…") is a name only if it is a
+    // given name; "Mark" or "Even" there is an ordinary word, whatever follows it.
+    if (COMMON_WORD_NAMES.has(tagged)) return null;
+    if (!/\s/.test(surface) && !GIVEN_NAMES.has(surface)) return null;
+  }
+  return c;
+}
+
+/** Is `pos` the first word of a sentence or a line ("Model this as a change…")? */
+function startsSentence(text: string, pos: number): boolean {
+  let i = pos - 1;
+  while (i >= 0 && ' \t()"“”\''.includes(text[i] ?? '')) i--;
+  return i < 0 || /[.!?:\n]/.test(text[i] ?? '');
 }
 
 /**
@@ -914,7 +1105,9 @@ interface Span {
   end: number;
 }
 
-const SENTENCE_END_RE = /[.!?]+["'”’)\]]*[ \t]+|[ \t]*\n[\s]*/g;
+// Each branch may only start at the beginning of its run (the lookbehinds), so a megabyte of dots
+// or spaces is scanned once, not once per position: without them the pattern is quadratic.
+const SENTENCE_END_RE = /(?<![.!?])[.!?]+["'”’)\]]*[ \t]+|(?<![ \t])[ \t]*\n\s*|\n\s*/g;
 const CAPITAL_WORD_RE = /(?<![\p{L}\p{N}'’])\p{Lu}[\p{L}\p{M}'’.-]*/gu;
 
 /**
@@ -933,6 +1126,9 @@ function taggerPieces(text: string): Span[][] {
     if (!/\p{L}/u.test(sentence)) return;
     const { named, casedStart } = sentenceMayName(sentence);
     if (casedStart) casedStarts += 1;
+    // Every name span must start with a capital (isCleanNameSpan), so a sentence without one
+    // cannot yield a name: not tagging it keeps a megabyte of lower-case noise cheap.
+    if (!/\p{Lu}/u.test(sentence)) return;
     sentences.push({ start, end, named });
   };
   for (const m of text.matchAll(SENTENCE_END_RE)) {
@@ -949,11 +1145,13 @@ function taggerPieces(text: string): Span[][] {
   for (const s of sentences) {
     if (!s.named && !uncased) continue;
     for (let start = s.start; start < s.end;) {
-      // A sentence longer than a piece (a list, a table without punctuation) is cut at a space.
+      // The tagger's cost grows faster than linearly with the length of one sentence, so a long
+      // one (a list, a table, a run without punctuation) is cut at a space, searched for only
+      // within the chunk so that a text without spaces stays linear.
       let end = s.end;
-      if (end - start > PIECE_CHARS) {
-        const space = text.lastIndexOf(' ', start + PIECE_CHARS);
-        end = space > start ? space + 1 : start + PIECE_CHARS;
+      if (end - start > MAX_SENTENCE_CHARS) {
+        const space = text.slice(start, start + MAX_SENTENCE_CHARS + 1).lastIndexOf(' ');
+        end = space > 0 ? start + space + 1 : start + MAX_SENTENCE_CHARS;
       }
       if (size + (end - start) > PIECE_CHARS && piece.length > 0) {
         pieces.push(piece);
@@ -961,7 +1159,7 @@ function taggerPieces(text: string): Span[][] {
         size = 0;
       }
       const last = piece[piece.length - 1];
-      if (last && last.end === start) last.end = end;
+      if (last && last.end === start && start === s.start && end - start + (last.end - last.start) <= MAX_SENTENCE_CHARS) last.end = end;
       else piece.push({ start, end });
       size += end - start + PIECE_SEPARATOR.length;
       start = end;
@@ -1131,18 +1329,26 @@ function nameCandidate(text: string, type: EntityType, start: number, end: numbe
       surface = surface.slice(article[0].length);
     }
   }
+  let title: string | undefined;
   if (type === 'person') {
-    const before = HONORIFIC_BEFORE_RE.exec(text.slice(Math.max(0, start - 24), start));
-    if (before) {
-      start -= before[0].length;
-      surface = text.slice(start, end);
+    // A title is not part of the name: the span leaves it out and the entity keeps it as `title`.
+    const lead = HONORIFIC_LEADING_RE.exec(surface) ?? QUALIFIED_TITLE_RE.exec(surface);
+    if (lead && lead[0].length < surface.length) {
+      // "Chief Financial" before the span's "Officer" belongs to the title too.
+      const prefix = TITLE_PREFIX_BEFORE_RE.exec(text.slice(Math.max(0, start - 40), start))?.[0] ?? '';
+      title = (prefix + lead[0]).trim().replace(/\s+/g, ' ');
+      start += lead[0].length;
+      surface = surface.slice(lead[0].length);
+    } else {
+      const before = HONORIFIC_BEFORE_RE.exec(text.slice(Math.max(0, start - 64), start));
+      if (before) title = before[0].trim().replace(/\s+/g, ' ');
     }
   }
   if (!/\p{Lu}/u.test(surface) || surface.length < 2) return null;
   const value = normalizeName(type, surface);
   // A bare "Inc." left over when the name itself was a URL ("Amazon.com Inc."), or a lone title.
   if (value.length < 2 || STOPWORDS.has(value.toLowerCase()) || LONE_WORDS.has(value)) return null;
-  return { type, start, end, value };
+  return title === undefined ? { type, start, end, value } : { type, start, end, value, title };
 }
 
 function normalizeName(type: EntityType, surface: string): string {
@@ -1295,7 +1501,8 @@ function extendOfClause(text: string, headEnd: number): number | null {
       }
       break;
     }
-    if (!isNameWord(word)) break;
+    // "Bank of England Governor Andrew Bailey": a title ends the organization's name.
+    if (!isNameWord(word) || HONORIFIC_WORD_SET.has(word)) break;
     end = tok.start + word.length;
     words += 1;
     if (trimmed) break;

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { ENTITY_TYPES, extractEntities, type EntitiesResult, type Entity, type EntityType, type ExtractOptions } from '../text/entities.js';
-import { mergeEntityUnits, sliceAtParagraphs, type EntitiesUnitInput, type EntitiesUnitOutput } from '../text/entities-units.js';
+import { entityUnitCount, extractEntitiesUnit, mergeEntityUnits, sliceAtParagraphs, type EntitiesUnitInput, type EntitiesUnitOutput } from '../text/entities-units.js';
 import { defaultWorkerCount, runOnWorkers, workerThreadsAvailable } from '../jobs/worker-pool.js';
 import { countWords } from '../text/words.js';
+import { throwIfCancelled } from '../errors.js';
+import type { ProgressReporter } from '../jobs/units.js';
 import { defineTool } from './types.js';
 import { readTextSource, textOrPathShape } from './inputs.js';
 
@@ -14,6 +16,7 @@ const entitySchema = z.object({
   occurrences: z.array(z.object({ start: z.number().int(), end: z.number().int() })).describe('UTF-16 character offsets'),
   amount: z.number().optional(),
   currency: z.string().optional(),
+  title: z.string().optional().describe('person only: the title written before the name ("Governor", "Dr."), not part of the span'),
 });
 
 const inputSchema = z
@@ -48,7 +51,8 @@ function render(out: Output): string {
     for (const e of list) {
       const value = e.value !== e.text ? ` → ${e.value}` : '';
       const times = e.count > 1 ? ` ×${e.count}` : '';
-      lines.push(`- ${e.text}${value}${times}`);
+      const title = e.title ? ` (${e.title})` : '';
+      lines.push(`- ${e.text}${title}${value}${times}`);
     }
   }
   return lines.join('\n');
@@ -57,11 +61,24 @@ function render(out: Output): string {
 /** Above this size the text is split into units extracted on worker threads, one per core. */
 export const PARALLEL_ENTITIES_CHARS = 200_000;
 
-async function extractInUnits(text: string, options: ExtractOptions, signal: AbortSignal): Promise<EntitiesResult & { units: number }> {
+async function extractInUnits(text: string, options: ExtractOptions, signal: AbortSignal, progress: ProgressReporter): Promise<EntitiesResult & { units: number }> {
+  if (text.length < PARALLEL_ENTITIES_CHARS) return { ...extractEntities(text, options), units: 1 };
   const workers = defaultWorkerCount();
-  if (text.length < PARALLEL_ENTITIES_CHARS || workers < 2 || !workerThreadsAvailable()) return { ...extractEntities(text, options), units: 1 };
-  const units: EntitiesUnitInput[] = sliceAtParagraphs(text, workers).map((s) => ({ text: s.text, offset: s.offset, options }));
-  const parts = await runOnWorkers<EntitiesUnitInput, EntitiesUnitOutput>(new URL('../text/entities-units.js', import.meta.url), 'extractEntitiesUnit', units, { workers, signal });
+  const units: EntitiesUnitInput[] = sliceAtParagraphs(text, entityUnitCount(text.length, workers)).map((s) => ({ text: s.text, offset: s.offset, options }));
+  let parts: EntitiesUnitOutput[];
+  if (workers >= 2 && workerThreadsAvailable()) {
+    parts = await runOnWorkers<EntitiesUnitInput, EntitiesUnitOutput>(new URL('../text/entities-units.js', import.meta.url), 'extractEntitiesUnit', units, { workers, signal });
+  } else {
+    // In-process: one unit at a time, yielding between units so a cancellation can land.
+    parts = [];
+    for (const unit of units) {
+      throwIfCancelled(signal);
+      parts.push(extractEntitiesUnit(unit));
+      progress({ progress: parts.length, total: units.length, message: `extracted unit ${parts.length} of ${units.length}` });
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    throwIfCancelled(signal);
+  }
   return { ...mergeEntityUnits(parts, options.merge !== false, options.types), units: units.length };
 }
 
@@ -87,8 +104,9 @@ export const extractEntitiesTool = defineTool({
       ...(input.referenceDate ? { referenceDate: input.referenceDate } : {}),
       ...(input.country ? { defaultCountry: input.country.toUpperCase() } : {}),
     };
-    const result = await extractInUnits(source.text, options, ctx.signal);
-    ctx.progress({ progress: 1, total: 1, message: 'done' });
+    const result = await extractInUnits(source.text, options, ctx.signal, (p) => ctx.progress(p));
+    // Progress only grows: the in-process path has reported unit counts by now.
+    ctx.progress({ progress: result.units, total: result.units, message: 'done' });
     const entities: Record<string, Entity[]> = {};
     for (const [type, list] of Object.entries(result.entities)) if (list && list.length) entities[type] = list;
     const counts: Record<string, number> = {};
