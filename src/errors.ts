@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'PROVIDER_ERROR'
   | 'INVALID_CURSOR'
   | 'NOT_FOUND'
+  | 'PEER_REFUSED'
   | 'INTERNAL';
 
 export class PrechewError extends Error {
@@ -77,6 +78,7 @@ export function httpStatusFor(code: ErrorCode): number {
       return 400;
     case 'NO_ROOTS':
     case 'PATH_OUTSIDE_ROOTS':
+    case 'PEER_REFUSED':
       return 403;
     case 'FILE_NOT_FOUND':
     case 'NOT_FOUND':
