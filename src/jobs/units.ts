@@ -6,6 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { PrechewError, throwIfCancelled } from '../errors.js';
+import { canonicalJson } from '../mesh/canonical.js';
+
+export { canonicalJson };
 
 export interface Unit<I = unknown> {
   /** Names the handler, e.g. "entities.extract" or "whisper.transcribe". */
@@ -31,19 +34,6 @@ export type UnitHandler<I, O> = (input: I, ctx: UnitContext) => Promise<O> | O;
 
 export interface Executor {
   run<I, O>(unit: Unit<I>, ctx: UnitContext): Promise<O>;
-}
-
-/** Stable JSON: object keys sorted, so equal inputs hash equally. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return '[' + value.map(canonicalJson).join(',') + ']';
-  if (ArrayBuffer.isView(value)) {
-    return JSON.stringify(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'));
-  }
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return '{' + entries.map(([k, v]) => JSON.stringify(k) + ':' + canonicalJson(v)).join(',') + '}';
 }
 
 export function makeUnit<I>(kind: string, input: I, version = '1'): Unit<I> {

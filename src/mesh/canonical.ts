@@ -1,17 +1,19 @@
 /**
- * Canonical JSON for signing: object keys sorted by code unit, no whitespace, `undefined` members
- * dropped, and only values that survive a JSON round trip unchanged (finite numbers, strings,
- * booleans, null, arrays, plain objects). Two nodes that build the same manifest get the same bytes.
+ * Canonical JSON: object keys sorted by code unit, no whitespace, `undefined` members dropped, so
+ * equal values give equal bytes on every node. Used for unit content addresses and for the bytes a
+ * node signs. Byte arrays are encoded as base64 strings; a non-finite number or a value JSON cannot
+ * carry (a function, a bigint, a class instance other than a byte array) is refused rather than
+ * silently changed, since two nodes must never sign different readings of one value.
  */
 export function canonicalJson(value: unknown): string {
   return write(value, 0);
 }
 
-const MAX_DEPTH = 32;
+const MAX_DEPTH = 64;
 
 function write(value: unknown, depth: number): string {
   if (depth > MAX_DEPTH) throw new TypeError('canonicalJson: nested too deeply');
-  if (value === null) return 'null';
+  if (value === null || value === undefined) return 'null';
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
@@ -22,9 +24,14 @@ function write(value: unknown, depth: number): string {
       return JSON.stringify(value);
     case 'object': {
       if (Array.isArray(value)) return `[${value.map((item) => write(item, depth + 1)).join(',')}]`;
+      if (ArrayBuffer.isView(value)) {
+        return JSON.stringify(
+          Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'),
+        );
+      }
       const proto = Object.getPrototypeOf(value) as unknown;
       if (proto !== Object.prototype && proto !== null) {
-        throw new TypeError('canonicalJson: only plain objects can be signed');
+        throw new TypeError('canonicalJson: only plain objects, arrays and byte arrays can be encoded');
       }
       const entries = Object.entries(value as Record<string, unknown>)
         .filter(([, v]) => v !== undefined)

@@ -44,6 +44,9 @@ describe('canonical JSON', () => {
   it('refuses values that do not survive a JSON round trip', () => {
     expect(() => canonicalJson({ a: Number.NaN })).toThrow(/finite/);
     expect(() => canonicalJson({ a: new Date() })).toThrow(/plain objects/);
+    expect(canonicalJson({ pcm: new Uint8Array([1, 2, 3]), gap: [undefined] })).toBe(
+      `{"gap":[null],"pcm":"AQID"}`,
+    );
     expect(() => canonicalJson({ a: 1n })).toThrow(/bigint/);
   });
 });
