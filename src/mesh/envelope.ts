@@ -20,7 +20,7 @@ export interface UnitManifest {
   v: typeof ENVELOPE_VERSION;
   unitId: string;
   kind: string;
-  kindVersion: number;
+  kindVersion: string;
   /** sha256 (hex) of the unsealed input bytes. */
   inputDigest: string;
   inputBytes: number;
@@ -79,7 +79,7 @@ function signatureValid(signer: TrustedPeer, payload: unknown, signature: string
 export interface IssueOptions {
   unitId: string;
   kind: string;
-  kindVersion: number;
+  kindVersion: string;
   input: Uint8Array;
   deadlineMs: number;
   worker?: string | undefined;

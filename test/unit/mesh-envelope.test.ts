@@ -117,7 +117,7 @@ describe('signed manifests and results', () => {
     return issueManifest(requester, {
       unitId: 'u1',
       kind: 'entities',
-      kindVersion: 1,
+      kindVersion: '1',
       input,
       deadlineMs: overrides.deadlineMs ?? 30_000,
       worker: overrides.worker ?? worker.signPublic,
@@ -141,7 +141,7 @@ describe('signed manifests and results', () => {
     const foreign = issueManifest(stranger, {
       unitId: 'u',
       kind: 'entities',
-      kindVersion: 1,
+      kindVersion: '1',
       input,
       deadlineMs: 1000,
     });
