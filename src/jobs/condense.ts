@@ -167,10 +167,7 @@ export async function condenseSources(
     rewrite = (t) => {
       let out = memo.get(t);
       if (out === undefined) {
-        out = pseudonymize(t, v, {
-          terms: app.config.privacy.terms,
-          defaultCountry: app.config.privacy.defaultCountry,
-        }).text;
+        out = pseudonymize(t, v, { terms: app.config.privacy.terms, defaultCountry: app.config.privacy.defaultCountry }).text;
         memo.set(t, out);
       }
       return out;

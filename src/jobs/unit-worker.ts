@@ -27,15 +27,7 @@ parentPort?.on('message', (job: Job) => {
       const result: unknown = await (fn as (input: unknown) => unknown)(job.input);
       parentPort?.postMessage({ id: job.id, ok: true, result });
     } catch (error) {
-      parentPort?.postMessage({
-        id: job.id,
-        ok: false,
-        error: {
-          name: (error as Error).name,
-          message: (error as Error).message,
-          code: (error as { code?: string }).code,
-        },
-      });
+      parentPort?.postMessage({ id: job.id, ok: false, error: { name: (error as Error).name, message: (error as Error).message, code: (error as { code?: string }).code } });
     }
   })();
 });

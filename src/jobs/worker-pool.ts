@@ -55,12 +55,7 @@ interface Reply {
  * Call `fn` exported by `moduleUrl` on each input, on up to `workers` threads; results in input
  * order. Cancellation terminates the workers.
  */
-export async function runOnWorkers<I, O>(
-  moduleUrl: URL,
-  fn: string,
-  inputs: I[],
-  options: { workers?: number; signal?: AbortSignal | undefined } = {},
-): Promise<O[]> {
+export async function runOnWorkers<I, O>(moduleUrl: URL, fn: string, inputs: I[], options: { workers?: number; signal?: AbortSignal | undefined } = {}): Promise<O[]> {
   throwIfCancelled(options.signal);
   const count = Math.max(1, Math.min(options.workers ?? defaultWorkerCount(), inputs.length));
   const results = new Array<O>(inputs.length);
@@ -82,11 +77,7 @@ export async function runOnWorkers<I, O>(
         worker.on('message', (reply: Reply) => {
           if (!reply.ok) {
             const code = reply.error?.code;
-            reject(
-              code
-                ? new PrechewError(code as never, reply.error!.message)
-                : new Error(reply.error?.message ?? 'worker failed'),
-            );
+            reject(code ? new PrechewError(code as never, reply.error!.message) : new Error(reply.error?.message ?? 'worker failed'));
             return;
           }
           results[reply.id] = reply.result as O;
@@ -95,8 +86,7 @@ export async function runOnWorkers<I, O>(
         });
         worker.on('error', reject);
         worker.on('exit', (code) => {
-          if (pending > 0 && code !== 0)
-            reject(new PrechewError('ENGINE_FAILED', `A worker thread exited with code ${code}.`));
+          if (pending > 0 && code !== 0) reject(new PrechewError('ENGINE_FAILED', `A worker thread exited with code ${code}.`));
         });
         feed(worker);
       }
