@@ -37,13 +37,7 @@ export interface Executor {
 }
 
 export function makeUnit<I>(kind: string, input: I, version = '1'): Unit<I> {
-  const id = createHash('sha256')
-    .update(kind)
-    .update('\0')
-    .update(version)
-    .update('\0')
-    .update(canonicalJson(input))
-    .digest('hex');
+  const id = createHash('sha256').update(kind).update('\0').update(version).update('\0').update(canonicalJson(input)).digest('hex');
   return { kind, id, input };
 }
 
@@ -81,11 +75,7 @@ export interface RunUnitsOptions {
  * Run units with bounded concurrency, preserving order in the results. Cancellation stops
  * scheduling new units immediately and is passed into running ones.
  */
-export async function runUnits<I, O>(
-  executor: Executor,
-  units: Unit<I>[],
-  options: RunUnitsOptions = {},
-): Promise<O[]> {
+export async function runUnits<I, O>(executor: Executor, units: Unit<I>[], options: RunUnitsOptions = {}): Promise<O[]> {
   const total = units.length;
   const results = new Array<O>(total);
   const concurrency = Math.max(1, Math.min(options.concurrency ?? 1, total || 1));
