@@ -1,3 +1,4 @@
+/* global process, setInterval, clearInterval, setTimeout */
 // Runs inside a network namespace for the mDNS test: advertises a node and prints, as JSON lines
 // on stdout, the candidates it sees. Usage: node mdns-node.mjs <name> <port> <fingerprint> <iface-address>
 import { startMdns } from '../../dist/src/mesh/mdns.js';
