@@ -8,7 +8,7 @@ export interface PeerCandidate {
   source: DiscoverySource;
   /** A name for display (host name, mDNS instance name or the configured URL's host). */
   name: string;
-  /** The peer's MCP endpoint. */
+  /** The peer's mesh endpoint (`/mesh` on its HTTP server). */
   url: string;
   addresses: string[];
   /** What the peer advertised about itself (mDNS TXT); unverified until its signed status agrees. */
@@ -24,11 +24,11 @@ export function mergeCandidates(...lists: PeerCandidate[][]): PeerCandidate[] {
   return [...byUrl.values()];
 }
 
-/** Static peers from `mesh.peers`: URLs of other prechew nodes' MCP endpoints. */
+/** Static peers from `mesh.peers`: other nodes' base URLs (`http://desk.local:7777`); `/mesh` is their endpoint. */
 export function staticCandidates(urls: readonly string[]): PeerCandidate[] {
   return urls.map((raw) => {
     const url = new URL(raw);
-    if (url.pathname === '/' || url.pathname === '') url.pathname = '/mcp';
+    if (url.pathname === '/' || url.pathname === '' || url.pathname === '/mcp') url.pathname = '/mesh';
     return { source: 'static' as const, name: url.host, url: url.toString(), addresses: [url.hostname] };
   });
 }

@@ -16,6 +16,7 @@ import type { NodeIdentity } from './identity.js';
 import { PEER_TOOL_NODE_STATUS, PEER_TOOL_RUN_UNIT } from './peer-endpoint.js';
 import { makeStatusRequest } from './peer-node.js';
 import { payloadAad, runUnitOutputSchema, signedStatusSchema, type NodeStatus } from './peer-protocol.js';
+import { parseNodeKey } from './keys.js';
 import { openPayload, sealPayload } from './seal.js';
 import type { TrustedPeer, TrustList } from './trust.js';
 
@@ -23,7 +24,8 @@ export interface PeerClientOptions {
   identity: NodeIdentity;
   trusted: TrustList;
   registry: UnitRegistry;
-  peer: TrustedPeer;
+  /** The trusted peer expected at `url`; unset for a discovered address, learnt from its signed status. */
+  peer?: TrustedPeer | undefined;
   /** The peer's `/mesh` endpoint. */
   url: string;
   version: string;
@@ -47,16 +49,27 @@ function peerError(text: string, peer: string): PrechewError {
 }
 
 export class PeerClient implements UnitBackend {
-  readonly id: string;
-  readonly label: string;
   readonly local = false;
   health: PeerHealth = { reachable: false, checkedAt: 0 };
+  /** The trusted peer behind the URL, once known. */
+  peer: TrustedPeer | undefined;
   private client: Client | undefined;
   private connecting: Promise<Client> | undefined;
 
   constructor(private readonly options: PeerClientOptions) {
-    this.id = `peer:${options.peer.name}`;
-    this.label = options.peer.name;
+    this.peer = options.peer;
+  }
+
+  get url(): string {
+    return this.options.url;
+  }
+
+  get id(): string {
+    return `peer:${this.peer?.name ?? this.options.url}`;
+  }
+
+  get label(): string {
+    return this.peer?.name ?? new URL(this.options.url).host;
   }
 
   slots(): number {
@@ -119,7 +132,10 @@ export class PeerClient implements UnitBackend {
     return result.structuredContent;
   }
 
-  /** Asks for the peer's signed status; the answer must be signed by the key we trust under this name. */
+  /**
+   * Asks for the node's signed status. The answer must be signed by the key it names, and that key
+   * must be trusted here (and be the expected peer's, when one is expected at this URL).
+   */
   async checkStatus(timeoutMs = 5000): Promise<PeerHealth> {
     const started = performance.now();
     const request = makeStatusRequest(this.options.identity);
@@ -131,22 +147,36 @@ export class PeerClient implements UnitBackend {
         timeoutMs,
       );
       const signed = signedStatusSchema.parse(raw);
-      const peer = this.options.peer;
-      const valid =
-        signed.status.nodeKey === peer.nodeKey &&
+      const claimed = parseNodeKey(signed.status.nodeKey);
+      const genuine =
         signed.status.requestNonce === request.nonce &&
         verify(
           null,
           Buffer.from(canonicalJson(signed.status)),
-          peer.signKey,
+          claimed.signKey,
           Buffer.from(signed.signature, 'base64url'),
         );
-      if (!valid)
+      if (!genuine)
         throw new PrechewError(
           'PEER_REFUSED',
-          `${this.label} answered with a status not signed by its trusted key.`,
+          `${this.label} answered with a status that is not validly signed.`,
           { reason: 'bad-signature' },
         );
+      const trusted = this.options.trusted.bySigningKey(claimed.signPublic);
+      if (!trusted)
+        throw new PrechewError(
+          'PEER_REFUSED',
+          `The node at ${this.options.url} (fingerprint ${claimed.fingerprint}) is not trusted here.`,
+          { reason: 'untrusted' },
+        );
+      if (this.peer && trusted.signPublic !== this.peer.signPublic) {
+        throw new PrechewError(
+          'PEER_REFUSED',
+          `The node at ${this.options.url} is "${trusted.name}", not "${this.peer.name}".`,
+          { reason: 'wrong-peer' },
+        );
+      }
+      this.peer = trusted;
       this.health = {
         reachable: true,
         latencyMs: performance.now() - started,
@@ -160,7 +190,12 @@ export class PeerClient implements UnitBackend {
   }
 
   async run(unit: Unit, ctx: BackendRunContext): Promise<unknown> {
-    const { identity, registry, peer, trusted } = this.options;
+    const { identity, registry, trusted } = this.options;
+    const peer = this.peer;
+    if (!peer)
+      throw new PrechewError('ENGINE_UNAVAILABLE', `${this.label} has not proven its identity yet.`, {
+        reason: 'unverified',
+      });
     const spec = registry.require(unit.kind);
     const input = Buffer.from(canonicalJson(unit.input));
     const manifest = issueManifest(identity, {

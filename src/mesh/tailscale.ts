@@ -66,7 +66,7 @@ export function parseTailscaleStatus(raw: string, options: TailscaleOptions): Ta
     candidates.push({
       source: 'tailscale',
       name: peer.HostName || dnsName.split('.')[0] || host,
-      url: `http://${urlHost}:${options.port}/mcp`,
+      url: `http://${urlHost}:${options.port}/mesh`,
       addresses,
     });
   }
