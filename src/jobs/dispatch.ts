@@ -171,6 +171,7 @@ export async function dispatchUnits<O>(
       progress: done,
       total: states.length,
       message: `${label} ${done}/${states.length} done on ${where}`,
+      ranOn: where,
     });
   };
 

@@ -136,7 +136,7 @@ export class PeerClient implements UnitBackend {
    * Asks for the node's signed status. The answer must be signed by the key it names, and that key
    * must be trusted here (and be the expected peer's, when one is expected at this URL).
    */
-  async checkStatus(timeoutMs = 5000): Promise<PeerHealth> {
+  async checkStatus(timeoutMs = 10_000): Promise<PeerHealth> {
     const started = performance.now();
     const request = makeStatusRequest(this.options.identity);
     try {

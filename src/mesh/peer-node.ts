@@ -105,6 +105,11 @@ export class PeerNode {
       );
     }
     const release = policy.acquire();
+    log.debug('mesh: running a unit for a peer', {
+      peer: requester.name,
+      kind: m.kind,
+      unit: m.unitId.slice(0, 12),
+    });
     const digest = manifestDigest(signed);
     const started = Date.now();
     const deadline = AbortSignal.timeout(Math.max(1, m.deadline - started));

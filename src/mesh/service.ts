@@ -7,6 +7,7 @@
 import { log } from '../log.js';
 import type { UnitBackend, VerifyMode } from '../jobs/dispatch.js';
 import type { UnitRegistry } from '../jobs/registry.js';
+import type { RemoteBackends } from '../jobs/units.js';
 import { mergeCandidates, staticCandidates, type PeerCandidate } from './candidates.js';
 import { ConsentGate, DEFAULT_CONSENT, type AcceptMode } from './consent.js';
 import { loadOrCreateIdentity, type NodeIdentity } from './identity.js';
@@ -74,7 +75,7 @@ export interface MeshStartOptions {
   models?: () => { llm?: string | undefined; whisper?: string | undefined };
 }
 
-export class MeshService {
+export class MeshService implements RemoteBackends {
   readonly identity: NodeIdentity;
   readonly trust: TrustList;
   readonly consent: ConsentGate;
@@ -151,6 +152,18 @@ export class MeshService {
 
   get settings(): MeshSettings {
     return this.options.settings;
+  }
+
+  get verify(): VerifyMode {
+    return this.options.settings.verify;
+  }
+
+  get spotFraction(): number {
+    return this.options.settings.spotFraction;
+  }
+
+  get unitTimeoutMs(): number {
+    return this.options.settings.unitTimeoutMs;
   }
 
   /** The `/mesh` endpoint's request handler. */
