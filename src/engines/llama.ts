@@ -9,7 +9,6 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { promises as fs } from 'node:fs';
 import type {
   ChatHistoryItem,
   ChatWrapper,

@@ -21,7 +21,6 @@ interface Node {
 
 const audioDir = tempDir('prechew-mesh-audio-');
 const model = tinyWhisperModelPath();
-let nodeCounter = 0;
 
 async function makeNode(name: string, mesh: Record<string, unknown>): Promise<Node> {
   const dataDir = tempDir(`prechew-mesh-${name}-`);
@@ -87,7 +86,6 @@ beforeAll(async () => {
   const parts = [];
   for (let i = 0; i < 3; i++) parts.push(jfk, silence(1.2));
   writeFileSync(path.join(audioDir, 'speech.wav'), makeWav([concat(...parts)]));
-  nodeCounter++;
 });
 
 describe('mesh: real nodes on loopback', { timeout: 240_000 }, () => {
