@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createApp, type App } from './app.js';
+import { createApp, startMesh, type App } from './app.js';
 import { loadConfig, maskSecrets, type Config } from './config.js';
 import { PrechewError, toSafeError } from './errors.js';
 import { log, setLogLevel } from './log.js';
@@ -31,6 +31,10 @@ Usage:
   prechew tools                        list tools
   prechew config                       print the effective config (secrets masked)
   prechew doctor                       check Node, native bindings, models and system tools
+  prechew id [--json]                  this node's mesh identity: fingerprint and node key
+  prechew peers [--json] [--wait S]    peers found (config, mDNS, Tailscale) with their signed status
+  prechew peers trust <key|file> [--name N]   trust another node's key (as \`prechew id\` prints it)
+  prechew peers untrust <name>         stop trusting a node
   prechew models [--json]              list GGUF and whisper model files with their metadata
   prechew models pull <url | hf:owner/repo/file.gguf> [--dir DIR]
                                        download a model (resumable, size-verified)
@@ -203,6 +207,7 @@ async function commandServe(p: Parsed): Promise<number> {
   const app = createApp(config);
   if (p.values.http) {
     const server = await startHttpServer(app, { host: config.server.host, port: config.server.port, token: config.auth.token });
+    await startMesh(app, server.port);
     // One write, so whoever reads the banner sees all of it at once.
     const banner = [
       `prechew ${version} listening on ${server.url}`,
@@ -222,6 +227,7 @@ async function commandServe(p: Parsed): Promise<number> {
     await app.dispose();
     return 0;
   }
+  await startMesh(app, undefined);
   await runStdio(app);
   await app.dispose();
   return 0;
@@ -247,7 +253,33 @@ async function commandModels(argv: string[]): Promise<number> {
   }
 }
 
+async function commandMesh(argv: string[]): Promise<number> {
+  // `id` and `peers` have their own flags; only --config is shared with the rest of the CLI.
+  const rest = [...argv];
+  let configPath: string | undefined;
+  const i = rest.indexOf('--config');
+  if (i >= 0) {
+    configPath = rest[i + 1];
+    rest.splice(i, 2);
+  }
+  const config = load({ config: configPath });
+  const { idCommand, peersCommand } = await import('./mesh/commands.js');
+  const io = { out, err };
+  if (rest[0] === 'id') return idCommand(config, rest.includes('--json'), io);
+  return peersCommand(rest.slice(1), config, createApp(config).executor.registry, version, io);
+}
+
 export async function main(argv: string[]): Promise<number> {
+  if ((argv[0] === 'id' || argv[0] === 'peers') && !argv.includes('--help') && !argv.includes('-h')) {
+    try {
+      return await commandMesh(argv);
+    } catch (error) {
+      const safe = toSafeError(error);
+      if (safe.code === 'INTERNAL') log.error('unexpected error', { error });
+      err(`prechew: ${safe.message}`);
+      return safe.code === 'CONFIG_INVALID' ? 78 : 1;
+    }
+  }
   if (argv[0] === 'models' && !argv.includes('--help') && !argv.includes('-h')) {
     try {
       return await commandModels(argv.slice(1));

@@ -122,6 +122,11 @@ const whisperSchema = z
     maxDurationSeconds: z.number().positive().default(4 * 3600),
     /** Watchdog per unit: a native call that does not settle within this is failed. */
     unitTimeoutMs: z.number().int().positive().default(10 * 60_000),
+    /**
+     * Retry hard stretches at higher temperatures (whisper.cpp's default). Turn off for greedy,
+     * reproducible decoding: identical text for the same audio on every node and run.
+     */
+    temperatureFallback: z.boolean().default(true),
   })
   .strict()
   .prefault({});
@@ -183,6 +188,61 @@ const condenseSchema = z
   .strict()
   .prefault({});
 
+const meshSchema = z
+  .object({
+    /** Name shown to peers; default: this machine's host name. */
+    name: z.string().min(1).max(63).optional(),
+    /** Worker consent: take units from trusted peers never (default), only when idle, or always. */
+    accept: z.enum(['never', 'idle', 'always']).default('never'),
+    idle: z
+      .object({
+        /** Busy fraction of all cores, from other processes, below which the machine is idle. */
+        below: z.number().min(0.01).max(1).default(0.25),
+        forSeconds: z.number().int().min(0).default(60),
+        /** Local-time window such as "22:00-07:00"; unset: any time. */
+        hours: z
+          .string()
+          .regex(/^([01]?\d|2[0-3]):[0-5]\d-([01]?\d|2[0-3]):[0-5]\d$/, 'expected a window like "22:00-07:00"')
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
+    worker: z
+      .object({
+        /** Unit kinds peers may send; empty: every kind this node has. */
+        kinds: z.array(z.string()).default([]),
+        maxConcurrent: z.number().int().min(1).default(1),
+        maxUnitBytes: z.number().int().positive().default(16 * MB),
+        perPeerPerMinute: z.number().int().positive().default(600),
+      })
+      .strict()
+      .prefault({}),
+    /** Trusted peers' node keys (as printed by `prechew id`); `prechew peers trust` adds to the data dir's list. */
+    trusted: z.array(z.object({ name: z.string().min(1), key: z.string().min(1) }).strict()).default([]),
+    /** Static peers: base URLs of other prechew nodes (http://host:port). */
+    peers: z.array(z.string().url()).default([]),
+    discovery: z
+      .object({
+        mdns: z.boolean().default(false),
+        tailscale: z.boolean().default(false),
+        tailscaleTag: z.string().optional(),
+        tailscalePort: z.number().int().min(1).max(65535).optional(),
+        intervalSeconds: z.number().int().min(2).default(15),
+      })
+      .strict()
+      .prefault({}),
+    /** Send units to trusted peers: off, or auto (default off). Tools that split work accept a per-call override. */
+    offload: z.enum(['off', 'auto']).default('off'),
+    verify: z.enum(['none', 'quorum', 'spot']).default('none'),
+    spotFraction: z.number().min(0).max(1).default(0.1),
+    unitTimeoutMs: z.number().int().positive().default(10 * 60_000),
+    maxSkewMs: z.number().int().positive().default(60_000),
+    /** Test-only fault injection: this node returns wrong unit outputs. Never set it outside tests. */
+    testCorruptOutputs: z.boolean().default(false),
+  })
+  .strict()
+  .prefault({});
+
 export const configSchema = z
   .object({
     server: serverSchema,
@@ -195,6 +255,7 @@ export const configSchema = z
     privacy: privacySchema,
     cloud: cloudSchema,
     condense: condenseSchema,
+    mesh: meshSchema,
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   })
   .strict()
@@ -214,6 +275,7 @@ export type ServerConfig = Config['server'];
 export type LimitsConfig = Config['limits'];
 export type FilesConfig = Config['files'];
 export type ModelsConfig = Config['models'];
+export type MeshConfig = Config['mesh'];
 
 type Json = Record<string, unknown>;
 
@@ -251,7 +313,7 @@ function setPath(target: Json, dotted: string, value: unknown): void {
 }
 
 /** PRECHEW_* environment variables and the config path each one sets, with its type. */
-const envMap: Array<[string, string, 'string' | 'int' | 'number' | 'bool' | 'list' | 'gpu']> = [
+const envMap: Array<[string, string, 'string' | 'int' | 'number' | 'bool' | 'list' | 'urls' | 'gpu']> = [
   ['PRECHEW_HOST', 'server.host', 'string'],
   ['PRECHEW_PORT', 'server.port', 'int'],
   ['PRECHEW_ALLOWED_HOSTS', 'server.allowedHosts', 'list'],
@@ -279,6 +341,10 @@ const envMap: Array<[string, string, 'string' | 'int' | 'number' | 'bool' | 'lis
   ['PRECHEW_OPENAI_BASE_URL', 'cloud.openai.baseURL', 'string'],
   ['PRECHEW_COMPAT_BASE_URL', 'cloud.openaiCompatible.baseURL', 'string'],
   ['PRECHEW_COMPAT_API_KEY', 'cloud.openaiCompatible.apiKey', 'string'],
+  ['PRECHEW_MESH_ACCEPT', 'mesh.accept', 'string'],
+  ['PRECHEW_MESH_OFFLOAD', 'mesh.offload', 'string'],
+  ['PRECHEW_MESH_PEERS', 'mesh.peers', 'urls'],
+  ['PRECHEW_MESH_VERIFY', 'mesh.verify', 'string'],
   ['PRECHEW_LOG_LEVEL', 'logLevel', 'string'],
 ];
 
@@ -289,6 +355,12 @@ function parseEnvValue(name: string, raw: string, kind: (typeof envMap)[number][
     case 'list':
       return raw
         .split(/[,:;]/)
+        .map((s) => s.trim())
+        .filter(Boolean);
+    case 'urls':
+      // URLs contain ':' — split on commas and white space only.
+      return raw
+        .split(/[\s,]+/)
         .map((s) => s.trim())
         .filter(Boolean);
     case 'bool':

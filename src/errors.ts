@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'DISK_FULL'
   | 'PRIVACY_BLOCKED'
+  | 'PEER_REFUSED'
   | 'INTERNAL';
 
 export class PrechewError extends Error {
@@ -106,6 +107,7 @@ export function httpStatusFor(code: ErrorCode): number {
       return 400;
     case 'NO_ROOTS':
     case 'PATH_OUTSIDE_ROOTS':
+    case 'PEER_REFUSED':
       return 403;
     case 'FILE_NOT_FOUND':
     case 'NOT_FOUND':

@@ -9,7 +9,6 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { promises as fs } from 'node:fs';
 import type {
   ChatHistoryItem,
   ChatWrapper,
@@ -24,7 +23,7 @@ import type { Config } from '../config.js';
 import { PrechewError, throwIfCancelled } from '../errors.js';
 import { log } from '../log.js';
 import { getService, type AppServices } from '../services.js';
-import { isGgufFile, resolveLlmModelPath } from './models.js';
+import { isGgufFile, modelFileIdentity, resolveLlmModelPath } from './models.js';
 
 export type LlmConfig = Config['models']['llm'];
 
@@ -210,12 +209,11 @@ export class LlmEngine {
     return { ok: true, model: path.basename(found.path), path: found.path };
   }
 
-  /** File identity for cache keys: name, size and modification time of the model file. */
+  /** Content identity of the model file (the same on every node with the same file): for cache keys and peers. */
   async modelIdentity(): Promise<string | undefined> {
     const a = await this.available();
     if (!a.path) return undefined;
-    const stat = await fs.stat(a.path).catch(() => undefined);
-    return stat ? `${a.model}:${stat.size}:${stat.mtimeMs}` : a.model;
+    return (await modelFileIdentity(a.path)) ?? a.model;
   }
 
   private getLlama(): Promise<Llama> {

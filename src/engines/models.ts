@@ -667,3 +667,39 @@ export const modelsResource = {
   mimeType: 'application/json',
   read: modelsResourceText,
 };
+
+const fingerprintCache = new Map<string, string>();
+
+/**
+ * A content identity for a model file that is the same on every machine holding the same file:
+ * name, size and sha256 over the first and last MiB (reading a multi-gigabyte file whole would
+ * stall start-up). Peers compare it before running a unit for another node; it goes into cache
+ * keys too. Cached per path, size and modification time.
+ */
+export async function modelFileIdentity(file: string): Promise<string | undefined> {
+  const { createHash } = await import('node:crypto');
+  const fsp = await import('node:fs/promises');
+  const stat = await fsp.stat(file).catch(() => undefined);
+  if (!stat?.isFile()) return undefined;
+  const key = `${file}\0${stat.size}\0${stat.mtimeMs}`;
+  const cached = fingerprintCache.get(key);
+  if (cached) return cached;
+  const handle = await fsp.open(file, 'r');
+  try {
+    const span = 1024 * 1024;
+    const hash = createHash('sha256');
+    const head = Buffer.alloc(Math.min(span, stat.size));
+    await handle.read(head, 0, head.length, 0);
+    hash.update(head);
+    if (stat.size > span) {
+      const tail = Buffer.alloc(Math.min(span, stat.size - span));
+      await handle.read(tail, 0, tail.length, stat.size - tail.length);
+      hash.update(tail);
+    }
+    const identity = `${path.basename(file)}:${stat.size}:${hash.digest('hex').slice(0, 16)}`;
+    fingerprintCache.set(key, identity);
+    return identity;
+  } finally {
+    await handle.close();
+  }
+}

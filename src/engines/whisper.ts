@@ -33,6 +33,8 @@ interface NativeTranscribeOptions {
   maxLen?: number;
   tokenTimestamps?: boolean;
   prompt?: string;
+  temperature?: number;
+  temperatureInc?: number;
   onProgress?: (progress: number) => void;
 }
 export interface NativeWhisperContext {
@@ -143,6 +145,12 @@ export interface TranscribeUnitOptions {
   translate?: boolean | undefined;
   initialPrompt?: string | undefined;
   wordTimestamps?: boolean | undefined;
+  /**
+   * Greedy decoding only (no temperature fallback): the same audio then gives the same text on
+   * every node and every run, which mesh verification and result comparison need. Default: off
+   * (whisper.cpp retries hard stretches at higher temperatures, sampling from a shared RNG).
+   */
+  greedy?: boolean | undefined;
 }
 
 export interface Segment {
@@ -342,6 +350,10 @@ export class WhisperEngine {
       maxThreads: this.threads(),
     };
     if (options.initialPrompt) native.prompt = options.initialPrompt;
+    if (options.greedy) {
+      native.temperature = 0;
+      native.temperatureInc = 0;
+    }
     if (options.wordTimestamps) {
       native.tokenTimestamps = true;
       native.maxLen = 1;

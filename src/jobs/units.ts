@@ -6,6 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import { PrechewError, throwIfCancelled } from '../errors.js';
+import { canonicalJson } from '../mesh/canonical.js';
+import { dispatchUnits, type UnitBackend, type VerifyMode } from './dispatch.js';
+import { UnitRegistry, type UnitKindSpec } from './registry.js';
+
+export { canonicalJson };
 
 export interface Unit<I = unknown> {
   /** Names the handler, e.g. "entities.extract" or "whisper.transcribe". */
@@ -19,6 +24,8 @@ export interface ProgressUpdate {
   progress: number;
   total?: number | undefined;
   message?: string | undefined;
+  /** Where the unit that just finished ran, when units go to peers ("this node" or a peer's name). */
+  ranOn?: string | undefined;
 }
 export type ProgressReporter = (update: ProgressUpdate) => void;
 
@@ -33,31 +40,38 @@ export interface Executor {
   run<I, O>(unit: Unit<I>, ctx: UnitContext): Promise<O>;
 }
 
-/** Stable JSON: object keys sorted, so equal inputs hash equally. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return '[' + value.map(canonicalJson).join(',') + ']';
-  if (ArrayBuffer.isView(value)) {
-    return JSON.stringify(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'));
-  }
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return '{' + entries.map(([k, v]) => JSON.stringify(k) + ':' + canonicalJson(v)).join(',') + '}';
-}
-
 export function makeUnit<I>(kind: string, input: I, version = '1'): Unit<I> {
   const id = createHash('sha256').update(kind).update('\0').update(version).update('\0').update(canonicalJson(input)).digest('hex');
   return { kind, id, input };
 }
 
-/** Runs units in this process through registered handlers. */
+/** Where units may run besides this process: the mesh, when one is configured. */
+export interface RemoteBackends {
+  /** The backends for one job: `local` plus the peers that may take units now. */
+  backends(local: UnitBackend, offload?: 'off' | 'auto'): Promise<UnitBackend[]>;
+  readonly verify: VerifyMode;
+  readonly spotFraction: number;
+  readonly unitTimeoutMs: number;
+  /** Told which backends a job caught returning wrong results. */
+  noteExcluded(entries: Array<{ backend: string; reason: string }>): void;
+}
+
+/** Runs units in this process through registered handlers, and hands them to peers when a mesh is attached. */
 export class LocalExecutor implements Executor {
   private readonly handlers = new Map<string, UnitHandler<unknown, unknown>>();
+  /** Kinds with schemas and limits: the ones peers may send here and this node may send to peers. */
+  readonly registry = new UnitRegistry();
+  remote: RemoteBackends | undefined;
 
   register<I, O>(kind: string, handler: UnitHandler<I, O>): this {
     this.handlers.set(kind, handler as UnitHandler<unknown, unknown>);
     return this;
+  }
+
+  /** Registers a kind with its schemas, size limit and determinism, runnable here and on peers. */
+  registerKind<I, O>(spec: UnitKindSpec<I, O>): this {
+    this.registry.register(spec);
+    return this.register(spec.kind, spec.handler);
   }
 
   has(kind: string): boolean {
@@ -72,6 +86,17 @@ export class LocalExecutor implements Executor {
   }
 }
 
+function localBackend(executor: Executor, slots: number): UnitBackend {
+  return {
+    id: 'local',
+    label: 'this node',
+    local: true,
+    slots: () => slots,
+    accepts: () => true,
+    run: (unit, ctx) => executor.run(unit, { signal: ctx.signal }),
+  };
+}
+
 export interface RunUnitsOptions {
   concurrency?: number;
   signal?: AbortSignal | undefined;
@@ -79,6 +104,8 @@ export interface RunUnitsOptions {
   onProgress?: ProgressReporter | undefined;
   /** Short label used in progress messages, e.g. "chunk". */
   label?: string;
+  /** Per-call override of `mesh.offload`. */
+  offload?: 'off' | 'auto' | undefined;
 }
 
 /**
@@ -86,6 +113,24 @@ export interface RunUnitsOptions {
  * scheduling new units immediately and is passed into running ones.
  */
 export async function runUnits<I, O>(executor: Executor, units: Unit<I>[], options: RunUnitsOptions = {}): Promise<O[]> {
+  const remote = executor instanceof LocalExecutor ? executor.remote : undefined;
+  if (remote && options.offload !== 'off' && units.length > 0) {
+    const backends = await remote.backends(localBackend(executor, Math.max(1, options.concurrency ?? 1)), options.offload);
+    if (backends.length > 1) {
+      const registry = (executor as LocalExecutor).registry;
+      const { results, report } = await dispatchUnits<O>(units, backends, {
+        signal: options.signal,
+        onProgress: options.onProgress,
+        label: options.label,
+        verify: remote.verify,
+        spotFraction: remote.spotFraction,
+        unitTimeoutMs: remote.unitTimeoutMs,
+        deterministic: (kind) => registry.isDeterministic(kind),
+      });
+      remote.noteExcluded(report.excluded);
+      return results;
+    }
+  }
   const total = units.length;
   const results = new Array<O>(total);
   const concurrency = Math.max(1, Math.min(options.concurrency ?? 1, total || 1));

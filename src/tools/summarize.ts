@@ -142,26 +142,52 @@ interface ChunkUnitOutput {
   generatedTokens: number;
 }
 
-/** Register the chunk handler on the app's local executor (idempotent). */
+const chunkUnitInputSchema = z.object({
+  text: z.string(),
+  style: z.enum(STYLES),
+  focus: z.string().optional(),
+  targetWords: z.number().int().positive().optional(),
+  maxTokens: z.number().int().positive(),
+  part: z.object({ index: z.number().int(), total: z.number().int() }).optional(),
+  combine: z.boolean().optional(),
+  model: z.string(),
+});
+const chunkUnitOutputSchema = z.object({ summary: z.string(), generatedTokens: z.number().int().nonnegative() });
+
+/**
+ * Registers the chunk kind on the app's executor (idempotent): its schemas and limits let peers run
+ * it too. A node runs a chunk only with the very model the requester named (content identity), so a
+ * peer with another model refuses instead of answering differently.
+ */
 export function registerSummarizeUnits(app: AppServices): void {
   const executor = app.executor as LocalExecutor;
-  if (
-    typeof executor.has !== 'function' ||
-    typeof executor.register !== 'function' ||
-    executor.has(SUMMARIZE_CHUNK_UNIT)
-  )
-    return;
-  executor.register<ChunkUnitInput, ChunkUnitOutput>(SUMMARIZE_CHUNK_UNIT, async (input, uctx) => {
-    const r = await LlmEngine.forApp(app).summarizeOnce(input.text, {
-      style: input.style,
-      focus: input.focus,
-      targetWords: input.targetWords,
-      part: input.part,
-      combine: input.combine,
-      maxTokens: input.maxTokens,
-      signal: uctx.signal,
-    });
-    return { summary: r.text, generatedTokens: r.generatedTokens };
+  if (typeof executor.registerKind !== 'function' || executor.has(SUMMARIZE_CHUNK_UNIT)) return;
+  executor.registerKind<ChunkUnitInput, ChunkUnitOutput>({
+    kind: SUMMARIZE_CHUNK_UNIT,
+    version: '1',
+    input: chunkUnitInputSchema,
+    output: chunkUnitOutputSchema,
+    maxInputBytes: 4 * 1024 * 1024,
+    // Sampling makes LLM output differ between runs unless decoding is pinned; never compared.
+    deterministic: false,
+    needs: 'llm',
+    handler: async (input, uctx) => {
+      const engine = LlmEngine.forApp(app);
+      const model = (await engine.modelIdentity()) ?? 'unknown';
+      if (model !== input.model) {
+        throw new PrechewError('INVALID_INPUT', `This node's model is ${model}, not the ${input.model} the unit was made for.`);
+      }
+      const r = await engine.summarizeOnce(input.text, {
+        style: input.style,
+        focus: input.focus,
+        targetWords: input.targetWords,
+        part: input.part,
+        combine: input.combine,
+        maxTokens: input.maxTokens,
+        signal: uctx.signal,
+      });
+      return { summary: r.text, generatedTokens: r.generatedTokens };
+    },
   });
 }
 
@@ -278,7 +304,7 @@ async function summarizeWithLlm(
           onProgress: (u) => {
             progressDone = base + u.progress;
             report(
-              `${level === 0 ? 'summarized chunk' : 'combined group'} ${u.progress}/${u.total ?? missing.length}`,
+              `${level === 0 ? 'summarized chunk' : 'combined group'} ${u.progress}/${u.total ?? missing.length}${u.ranOn ? ` on ${u.ranOn}` : ''}`,
             );
           },
         },

@@ -23,7 +23,7 @@ import type { FileReader } from './inputs.js';
 import { defineTool, type ToolContext } from './types.js';
 
 export const WHISPER_UNIT_KIND = 'whisper.transcribe';
-const UNIT_VERSION = '1';
+const UNIT_VERSION = '2';
 const CACHE_VERSION = 'transcribe-v1';
 
 const formats = ['text', 'segments', 'srt', 'vtt', 'json'] as const;
@@ -162,20 +162,52 @@ function render(out: Output): string {
 export interface WhisperUnitInput {
   offsetSeconds: number;
   sampleRate: number;
-  /** Float32 little-endian PCM, base64. */
+  /**
+   * 16-bit little-endian PCM, base64. The engine hands whisper.cpp 16-bit samples anyway, so this
+   * loses nothing (decoding and re-quantizing gives the same samples) and halves what a unit sends
+   * to a peer: a 60 s unit is 1.9 MB (2.6 MB in base64) instead of 3.8 MB of float32.
+   */
   pcm: string;
   options: TranscribeUnitOptions;
 }
 
+export const whisperUnitInputSchema = z.object({
+  offsetSeconds: z.number().min(0),
+  sampleRate: z.literal(TARGET_SAMPLE_RATE),
+  pcm: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/),
+  options: z
+    .object({
+      language: z.string().max(20).optional(),
+      translate: z.boolean().optional(),
+      initialPrompt: z.string().max(4000).optional(),
+      wordTimestamps: z.boolean().optional(),
+      greedy: z.boolean().optional(),
+    })
+    .strict(),
+});
+
+const unitSegmentSchema = z.object({ start: z.number(), end: z.number(), text: z.string() });
+export const whisperUnitOutputSchema = z.object({
+  segments: z.array(unitSegmentSchema),
+  words: z.array(z.object({ start: z.number(), end: z.number(), word: z.string() })).optional(),
+  language: z.string().optional(),
+  elapsedSeconds: z.number(),
+});
+
 function encodePcm(samples: Float32Array): string {
-  return Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength).toString('base64');
+  const out = Buffer.alloc(samples.length * 2);
+  for (let i = 0; i < samples.length; i++) {
+    const v = samples[i]!;
+    out.writeInt16LE(v >= 1 ? 32767 : v <= -1 ? -32768 : Math.round(v * 32767), i * 2);
+  }
+  return out.toString('base64');
 }
 
 function decodePcm(b64: string): Float32Array {
   const buf = Buffer.from(b64, 'base64');
-  const copy = new ArrayBuffer(buf.length - (buf.length % 4));
-  new Uint8Array(copy).set(buf.subarray(0, copy.byteLength));
-  return new Float32Array(copy);
+  const out = new Float32Array(buf.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = buf.readInt16LE(i * 2) / 32767;
+  return out;
 }
 
 /** The unit handler for "whisper.transcribe": the lead registers it on the executor (and peers will). */
@@ -195,11 +227,22 @@ export function whisperUnitHandler(app: AppServices): UnitHandler<WhisperUnitInp
   };
 }
 
-/** Register the unit handler on a local executor unless someone already did. */
+/** Registers the "whisper.transcribe" kind (schemas, limits) on the app's executor unless already there. */
 export function ensureWhisperUnitHandler(app: AppServices): void {
   const executor = app.executor;
-  if (executor instanceof LocalExecutor && !executor.has(WHISPER_UNIT_KIND))
-    executor.register(WHISPER_UNIT_KIND, whisperUnitHandler(app));
+  if (!(executor instanceof LocalExecutor) || executor.has(WHISPER_UNIT_KIND)) return;
+  executor.registerKind({
+    kind: WHISPER_UNIT_KIND,
+    version: UNIT_VERSION,
+    input: whisperUnitInputSchema,
+    output: whisperUnitOutputSchema,
+    // 600 s of 16 kHz 16-bit audio in base64, the longest unit the splitter makes, with room to spare.
+    maxInputBytes: 32 * 1024 * 1024,
+    // Timings differ between runs; transcripts are compared only through spot checks of text.
+    deterministic: false,
+    needs: 'whisper',
+    handler: whisperUnitHandler(app),
+  });
 }
 
 /** Audio decoding settings from config (convert.ffmpegPath); tests may replace them per app. */
@@ -247,6 +290,8 @@ export async function transcribeBytes(
     translate: request.translate,
     initialPrompt: request.initialPrompt,
     wordTimestamps: request.wordTimestamps,
+    // Decoding settings travel with the unit, so a peer decodes exactly as this node would.
+    greedy: whisperConfig.temperatureFallback ? undefined : true,
   };
   const cache = getCache(app);
   const key = cacheKey(
@@ -311,7 +356,7 @@ export async function transcribeBytes(
       ctx.progress({
         progress: u.progress,
         total: u.total,
-        message: `transcribed unit ${u.progress}/${u.total ?? units.length}`,
+        message: `transcribed unit ${u.progress}/${u.total ?? units.length}${u.ranOn ? ` on ${u.ranOn}` : ''}`,
       }),
   });
 

@@ -387,8 +387,40 @@ export async function startHttpServer(app: App, options: HttpOptions): Promise<R
     }
   }
 
+  let meshNode: ReturnType<NonNullable<App['mesh']>['httpHandler']> | undefined;
+  const meshMaxBody = Math.ceil((app.config.mesh.worker.maxUnitBytes * 4) / 3) + 256 * 1024;
+
+  /**
+   * `/mesh`: peer-to-peer unit traffic. Every call there is authenticated by a signature from a
+   * trusted node key, so neither the Host allowlist nor the bearer token applies; browsers (any
+   * request with an Origin) are refused outright.
+   */
+  async function handleMesh(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (req.headers.origin !== undefined) return rpcError(res, 403, -32000, 'Forbidden: the mesh endpoint takes no browser requests.');
+    const mesh = app.mesh;
+    if (!mesh) return sendJson(res, 404, { error: 'This node has no mesh configured (see README "Mesh").' });
+    if (shuttingDown) return rpcError(res, 503, -32000, 'Server is shutting down.', { connection: 'close' });
+    if (req.method !== 'POST') return rpcError(res, 405, -32000, 'Method not allowed: the mesh endpoint takes POST only.', { allow: 'POST' });
+    if (Number(req.headers['content-length'] ?? 0) > meshMaxBody) return rejectOversize(req, res, meshMaxBody);
+    let raw: Buffer;
+    try {
+      raw = await readBody(req, meshMaxBody);
+    } catch {
+      return rejectOversize(req, res, meshMaxBody);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return rpcError(res, 400, -32700, 'Parse error: the request body is not valid JSON.');
+    }
+    meshNode ??= mesh.httpHandler(meshMaxBody);
+    return meshNode(req, res, body);
+  }
+
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/mesh') return handleMesh(req, res);
     const hostHeader = req.headers.host;
     const hostname = hostHeader === undefined ? undefined : hostnameOf(hostHeader);
     if (hostHeader !== undefined && hostname === undefined) {

@@ -1,0 +1,275 @@
+/**
+ * The mesh as one service per process: this node's identity and trust, the worker side (consent,
+ * limits, the `/mesh` endpoint) and the requester side (discovery, signed status checks, peer
+ * backends for the dispatcher). Created at start when the mesh is configured; tools never see it,
+ * they ask the executor to run units and the executor asks this for backends.
+ */
+import { log } from '../log.js';
+import type { UnitBackend, VerifyMode } from '../jobs/dispatch.js';
+import type { UnitRegistry } from '../jobs/registry.js';
+import type { RemoteBackends } from '../jobs/units.js';
+import { mergeCandidates, staticCandidates, type PeerCandidate } from './candidates.js';
+import { ConsentGate, DEFAULT_CONSENT, type AcceptMode } from './consent.js';
+import { loadOrCreateIdentity, type NodeIdentity } from './identity.js';
+import { startMdns, type MdnsHandle } from './mdns.js';
+import { PeerClient } from './peer-client.js';
+import { createPeerHttpHandler } from './peer-endpoint.js';
+import { PeerNode } from './peer-node.js';
+import { discoverTailscalePeers } from './tailscale.js';
+import { readTrustFile } from './trust-file.js';
+import { TrustList, type TrustedPeerEntry } from './trust.js';
+import { WorkerPolicy, type WorkerLimits } from './worker-policy.js';
+
+export interface MeshSettings {
+  /** Name shown to peers (default: the host name). */
+  name: string;
+  accept: AcceptMode;
+  idle: { below: number; forSeconds: number; hours?: string | undefined };
+  worker: WorkerLimits;
+  trusted: TrustedPeerEntry[];
+  /** Static peers: their base URLs (`/mesh` is added when no path is given). */
+  peers: string[];
+  discovery: {
+    mdns: boolean;
+    tailscale: boolean;
+    tailscaleTag?: string | undefined;
+    tailscalePort?: number | undefined;
+    intervalSeconds: number;
+  };
+  offload: 'off' | 'auto';
+  verify: VerifyMode;
+  spotFraction: number;
+  unitTimeoutMs: number;
+  maxSkewMs: number;
+  /** Test-only fault injection: return wrong outputs (to prove verification catches them). */
+  corruptOutputs?: boolean | undefined;
+}
+
+export interface PeerRow {
+  name: string;
+  url: string;
+  source: PeerCandidate['source'];
+  fingerprint: string | undefined;
+  trusted: boolean;
+  reachable: boolean;
+  latencyMs: number | undefined;
+  accepting: boolean | undefined;
+  acceptReason: string | undefined;
+  freeSlots: number | undefined;
+  kinds: string[];
+  models: { llm?: string | undefined; whisper?: string | undefined };
+  unitsDone: number | undefined;
+  unitsFailed: number | undefined;
+  lastSeen: number | undefined;
+  excluded: string | undefined;
+  error: string | undefined;
+}
+
+export interface MeshStartOptions {
+  settings: MeshSettings;
+  dataDir: string;
+  registry: UnitRegistry;
+  version: string;
+  /** The port this node's HTTP server listens on (advertised over mDNS); unset: not advertised. */
+  port?: number | undefined;
+  models?: () => { llm?: string | undefined; whisper?: string | undefined };
+}
+
+export class MeshService implements RemoteBackends {
+  readonly identity: NodeIdentity;
+  readonly trust: TrustList;
+  readonly consent: ConsentGate;
+  readonly policy: WorkerPolicy;
+  readonly node: PeerNode;
+  private readonly clients = new Map<
+    string,
+    PeerClient & { source: PeerCandidate['source']; advertised?: PeerCandidate['advertised'] }
+  >();
+  private readonly excluded = new Map<string, string>();
+  private mdns: MdnsHandle | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+  private lastRefresh = 0;
+
+  private constructor(private readonly options: MeshStartOptions) {
+    const { settings, dataDir, registry } = options;
+    this.identity = loadOrCreateIdentity(dataDir);
+    this.trust = new TrustList([
+      ...settings.trusted,
+      ...readTrustFile(dataDir).filter((e) => !settings.trusted.some((t) => t.name === e.name)),
+    ]);
+    this.consent = new ConsentGate({
+      ...DEFAULT_CONSENT,
+      accept: settings.accept,
+      idleBelow: settings.idle.below,
+      idleForMs: settings.idle.forSeconds * 1000,
+      hours: settings.idle.hours,
+    }).start();
+    this.policy = new WorkerPolicy(settings.worker);
+    this.node = new PeerNode({
+      identity: this.identity,
+      trusted: this.trust,
+      registry,
+      consent: this.consent,
+      policy: this.policy,
+      name: settings.name,
+      version: options.version,
+      models: options.models,
+      maxSkewMs: settings.maxSkewMs,
+      corruptOutputs: settings.corruptOutputs,
+    });
+  }
+
+  static async start(options: MeshStartOptions): Promise<MeshService> {
+    const mesh = new MeshService(options);
+    const { settings } = options;
+    if (settings.discovery.mdns) {
+      try {
+        mesh.mdns = await startMdns(
+          options.port && settings.accept !== 'never'
+            ? {
+                name: settings.name,
+                port: options.port,
+                fingerprint: mesh.identity.fingerprint,
+                version: options.version,
+                kinds: options.registry.list().map((k) => k.kind),
+              }
+            : undefined,
+        );
+      } catch (error) {
+        log.warn(
+          `mesh: mDNS discovery is unavailable (${(error as Error).message}); static and Tailscale peers still work`,
+        );
+      }
+    }
+    if (settings.offload === 'auto') {
+      void mesh.refresh();
+      mesh.timer = setInterval(() => void mesh.refresh(), settings.discovery.intervalSeconds * 1000);
+      mesh.timer.unref();
+    }
+    return mesh;
+  }
+
+  get settings(): MeshSettings {
+    return this.options.settings;
+  }
+
+  get verify(): VerifyMode {
+    return this.options.settings.verify;
+  }
+
+  get spotFraction(): number {
+    return this.options.settings.spotFraction;
+  }
+
+  get unitTimeoutMs(): number {
+    return this.options.settings.unitTimeoutMs;
+  }
+
+  /** The `/mesh` endpoint's request handler. */
+  httpHandler(maxBodyBytes: number): ReturnType<typeof createPeerHttpHandler> {
+    return createPeerHttpHandler(this.node, this.options.version, maxBodyBytes);
+  }
+
+  async candidates(): Promise<PeerCandidate[]> {
+    const { settings } = this.options;
+    const lists: PeerCandidate[][] = [staticCandidates(settings.peers)];
+    if (this.mdns) lists.push(this.mdns.candidates());
+    if (settings.discovery.tailscale) {
+      const found = await discoverTailscalePeers({
+        port: settings.discovery.tailscalePort ?? this.options.port ?? 7777,
+        tag: settings.discovery.tailscaleTag,
+      });
+      lists.push(found.candidates);
+    }
+    return mergeCandidates(...lists);
+  }
+
+  /** Discovers candidates and checks every one's signed status (bounded, in parallel). */
+  refresh(): Promise<void> {
+    this.refreshing ??= (async () => {
+      try {
+        const candidates = await this.candidates();
+        for (const c of candidates) {
+          if (this.clients.has(c.url)) continue;
+          const client = Object.assign(
+            new PeerClient({
+              identity: this.identity,
+              trusted: this.trust,
+              registry: this.options.registry,
+              url: c.url,
+              version: this.options.version,
+            }),
+            {
+              source: c.source,
+              advertised: c.advertised,
+            },
+          );
+          this.clients.set(c.url, client);
+        }
+        await Promise.all([...this.clients.values()].map((client) => client.checkStatus()));
+        this.lastRefresh = Date.now();
+      } catch (error) {
+        log.debug('mesh: refresh failed', { error });
+      }
+    })().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  /** Backends for a job: the local one, plus every trusted, reachable, accepting peer when offloading. */
+  async backends(
+    local: UnitBackend,
+    offload: 'off' | 'auto' = this.options.settings.offload,
+  ): Promise<UnitBackend[]> {
+    if (offload === 'off') return [local];
+    if (Date.now() - this.lastRefresh > this.options.settings.discovery.intervalSeconds * 1000)
+      await this.refresh();
+    const peers = [...this.clients.values()].filter(
+      (c) =>
+        c.peer &&
+        c.health.reachable &&
+        !this.excluded.has(c.id) &&
+        c.peer.signPublic !== this.identity.signPublic,
+    );
+    return [local, ...peers];
+  }
+
+  /** Records the verdicts of a finished job (a peer caught lying stays excluded for this process's life). */
+  noteExcluded(entries: Array<{ backend: string; reason: string }>): void {
+    for (const e of entries) if (e.reason.includes('wrong result')) this.excluded.set(e.backend, e.reason);
+  }
+
+  peerRows(): PeerRow[] {
+    return [...this.clients.values()].map((c) => {
+      const s = c.health.status;
+      return {
+        name: c.peer?.name ?? s?.name ?? c.label,
+        url: c.url,
+        source: c.source,
+        fingerprint: s?.fingerprint ?? c.peer?.fingerprint ?? c.advertised?.fingerprint,
+        trusted: Boolean(c.peer),
+        reachable: c.health.reachable,
+        latencyMs: c.health.latencyMs,
+        accepting: s?.accept.accepting,
+        acceptReason: s?.accept.reason,
+        freeSlots: s?.slots.free,
+        kinds: s?.kinds ?? c.advertised?.kinds ?? [],
+        models: s?.models ?? {},
+        unitsDone: s?.unitsDone,
+        unitsFailed: s?.unitsFailed,
+        lastSeen: c.health.reachable ? c.health.checkedAt : undefined,
+        excluded: this.excluded.get(c.id),
+        error: c.health.error,
+      };
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.consent.stop();
+    await this.mdns?.stop().catch(() => undefined);
+    await Promise.all([...this.clients.values()].map((c) => c.close()));
+  }
+}

@@ -1,0 +1,247 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { decodeAudio } from '../../src/engines/audio.js';
+import { tempDir } from '../helpers/app.js';
+import { concat, JFK_WAV, makeWav, silence } from '../helpers/audio-fixtures.js';
+import { connectHttp, runCli, startHttpChild, type HttpChild } from '../helpers/cli.js';
+import { tinyWhisperModelPath } from '../helpers/tiny-whisper.js';
+
+// Real prechew nodes on loopback, each with its own data directory, keys and trust list: a
+// requester that offloads whisper units and workers that take them. The generated whisper model
+// gives gibberish text, but the same gibberish for the same audio, so results can be compared.
+
+interface Node {
+  name: string;
+  dataDir: string;
+  configPath: string;
+  key: string;
+  server?: HttpChild;
+}
+
+const audioDir = tempDir('prechew-mesh-audio-');
+const model = tinyWhisperModelPath();
+
+async function makeNode(name: string, mesh: Record<string, unknown>): Promise<Node> {
+  const dataDir = tempDir(`prechew-mesh-${name}-`);
+  const configPath = path.join(dataDir, 'mcp.config.json');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      mesh: { name, ...mesh },
+      models: { whisper: { path: model, unitSeconds: 5, threads: 1, temperatureFallback: false } },
+      data: { dir: dataDir, cache: false },
+    }),
+  );
+  const id = await runCli(['id', '--json', '--config', configPath], { env: { PRECHEW_DATA_DIR: dataDir } });
+  expect(id.code).toBe(0);
+  return {
+    name: `${name}`,
+    dataDir,
+    configPath,
+    key: (JSON.parse(id.stdout) as { nodeKey: string }).nodeKey,
+  };
+}
+
+async function trust(node: Node, other: Node): Promise<void> {
+  const r = await runCli(['peers', 'trust', other.key, '--name', other.name, '--config', node.configPath], {
+    env: { PRECHEW_DATA_DIR: node.dataDir },
+  });
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toMatch(new RegExp(`Trusted "${other.name}"`));
+}
+
+async function start(node: Node, extraEnv: Record<string, string> = {}): Promise<HttpChild> {
+  node.server = await startHttpChild(['--config', node.configPath, '--root', audioDir], {
+    PRECHEW_DATA_DIR: node.dataDir,
+    ...extraEnv,
+  });
+  return node.server;
+}
+
+async function transcribe(node: Node): Promise<{ text: string; units: number; progress: string[] }> {
+  const client = await connectHttp(node.server!.url);
+  const progress: string[] = [];
+  try {
+    const r = await client.callTool(
+      { name: 'transcribe', arguments: { path: 'speech.wav', language: 'en', format: 'segments' } },
+      { onprogress: (p) => progress.push(p.message ?? ''), timeout: 120_000 },
+    );
+    expect(r.isError ?? false).toBe(false);
+    const s = r.structuredContent as { segments: Array<{ text: string }>; units: number };
+    return { text: s.segments.map((x) => x.text).join('|'), units: s.units, progress };
+  } finally {
+    await client.close();
+  }
+}
+
+const running: Node[] = [];
+afterEach(async () => {
+  for (const n of running.splice(0)) await n.server?.stop('SIGKILL');
+});
+
+beforeAll(async () => {
+  const jfk = (await decodeAudio(readFileSync(JFK_WAV))).samples;
+  // Six voiced stretches split by silences: several 5 s units.
+  const parts = [];
+  for (let i = 0; i < 3; i++) parts.push(jfk, silence(1.2));
+  writeFileSync(path.join(audioDir, 'speech.wav'), makeWav([concat(...parts)]));
+});
+
+describe('mesh: real nodes on loopback', { timeout: 240_000 }, () => {
+  it('identity and trust through the CLI: id, trust, untrust, refusals', async () => {
+    const a = await makeNode('alpha', {});
+    const b = await makeNode('beta', {});
+    expect(a.key).toMatch(/^prechew1\./);
+    await trust(a, b);
+    const again = await runCli(['peers', 'trust', b.key, '--name', 'beta2', '--config', a.configPath], {
+      env: { PRECHEW_DATA_DIR: a.dataDir },
+    });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already trusted as "beta"/);
+    const bad = await runCli(['peers', 'trust', 'ssh-ed25519 AAAA', '--config', a.configPath], {
+      env: { PRECHEW_DATA_DIR: a.dataDir },
+    });
+    expect(bad.stderr).toMatch(/Not a prechew node key/);
+    const untrust = await runCli(['peers', 'untrust', 'beta', '--config', a.configPath], {
+      env: { PRECHEW_DATA_DIR: a.dataDir },
+    });
+    expect(untrust.stdout).toMatch(/no longer trusted/);
+  });
+
+  it('offloads whisper units to a trusted worker, with results identical to a local run, and lists it in `prechew peers`', async () => {
+    const worker = await makeNode('worker1', { accept: 'always', worker: { maxConcurrent: 2 } });
+    const requester = await makeNode('requester', { offload: 'auto' });
+    const plain = await makeNode('plain', {});
+    await trust(worker, requester);
+    await trust(requester, worker);
+    running.push(worker, requester, plain);
+    await start(worker);
+    await start(plain);
+    writeFileSync(
+      requester.configPath,
+      JSON.stringify({
+        ...JSON.parse(readFileSync(requester.configPath, 'utf8')),
+        mesh: { name: 'requester', offload: 'auto', peers: [`http://127.0.0.1:${worker.server!.port}`] },
+      }),
+    );
+    await start(requester);
+
+    const local = await transcribe(plain);
+    const remote = await transcribe(requester);
+    expect(local.units).toBeGreaterThan(2);
+    expect(remote.text).toBe(local.text);
+    expect(remote.progress.some((m) => / on worker1/.test(m))).toBe(true);
+
+    const peers = await runCli(['peers', '--json', '--config', requester.configPath], {
+      env: { PRECHEW_DATA_DIR: requester.dataDir },
+    });
+    const listed = (
+      JSON.parse(peers.stdout) as {
+        peers: Array<{
+          name: string;
+          trusted: boolean;
+          reachable: boolean;
+          unitsDone: number;
+          accepting: boolean;
+          kinds: string[];
+        }>;
+      }
+    ).peers;
+    expect(listed).toEqual([
+      expect.objectContaining({ name: 'worker1', trusted: true, reachable: true, accepting: true }),
+    ]);
+    expect(listed[0]!.unitsDone).toBeGreaterThan(0);
+    expect(listed[0]!.kinds).toContain('whisper.transcribe');
+  });
+
+  it('a worker that does not accept, or does not trust the requester, gets no units', async () => {
+    const never = await makeNode('never', { accept: 'never', offload: 'auto' });
+    const picky = await makeNode('picky', { accept: 'always' });
+    const requester = await makeNode('req2', { offload: 'auto' });
+    await trust(never, requester);
+    await trust(requester, never);
+    await trust(requester, picky);
+    running.push(never, picky, requester);
+    await start(never);
+    await start(picky);
+    const peers = [`http://127.0.0.1:${never.server!.port}`, `http://127.0.0.1:${picky.server!.port}`];
+    writeFileSync(
+      requester.configPath,
+      JSON.stringify({
+        ...JSON.parse(readFileSync(requester.configPath, 'utf8')),
+        mesh: { name: 'req2', offload: 'auto', peers },
+      }),
+    );
+    await start(requester);
+    const r = await transcribe(requester);
+    expect(r.progress.every((m) => !/ on (never|picky)/.test(m))).toBe(true);
+    const listing = await runCli(['peers', '--json', '--config', requester.configPath], {
+      env: { PRECHEW_DATA_DIR: requester.dataDir },
+    });
+    const rows = (
+      JSON.parse(listing.stdout) as {
+        peers: Array<{
+          name: string;
+          url: string;
+          reachable: boolean;
+          accepting?: boolean;
+          acceptReason?: string;
+          error?: string;
+        }>;
+      }
+    ).peers;
+    const neverRow = rows.find((row) => row.url.includes(String(never.server!.port)));
+    const pickyRow = rows.find((row) => row.url.includes(String(picky.server!.port)));
+    // "never" trusts req2 and says so in its signed status, but takes nothing.
+    expect(neverRow).toMatchObject({ name: 'never', reachable: true, accepting: false });
+    expect(neverRow?.acceptReason).toMatch(/never/);
+    // "picky" does not trust req2, so it refuses even to tell its status.
+    expect(pickyRow).toMatchObject({ reachable: false });
+    expect(pickyRow?.error).toMatch(/not trusted/);
+  });
+
+  it('a worker killed mid-job costs only time: every unit completes', async () => {
+    const worker = await makeNode('doomed', { accept: 'always', worker: { maxConcurrent: 2 } });
+    const requester = await makeNode('req3', { offload: 'auto', unitTimeoutMs: 20_000 });
+    const plain = await makeNode('plain3', {});
+    await trust(worker, requester);
+    await trust(requester, worker);
+    running.push(worker, requester, plain);
+    await start(worker, { PRECHEW_LOG_LEVEL: 'debug' });
+    await start(plain);
+    writeFileSync(
+      requester.configPath,
+      JSON.stringify({
+        ...JSON.parse(readFileSync(requester.configPath, 'utf8')),
+        mesh: {
+          name: 'req3',
+          offload: 'auto',
+          unitTimeoutMs: 20_000,
+          peers: [`http://127.0.0.1:${worker.server!.port}`],
+        },
+      }),
+    );
+    await start(requester);
+    const local = await transcribe(plain);
+    const client = await connectHttp(requester.server!.url);
+    // SIGKILL the worker as soon as it has started a unit for the requester.
+    let killed = false;
+    const watcher = setInterval(() => {
+      if (!killed && /mesh: running a unit for a peer/.test(worker.server!.stderr())) {
+        killed = true;
+        void worker.server!.stop('SIGKILL');
+      }
+    }, 10);
+    const r = await client.callTool(
+      { name: 'transcribe', arguments: { path: 'speech.wav', language: 'en', format: 'segments' } },
+      { timeout: 120_000 },
+    );
+    clearInterval(watcher);
+    await client.close();
+    expect(killed).toBe(true);
+    expect(r.isError ?? false).toBe(false);
+    const s = r.structuredContent as { segments: Array<{ text: string }> };
+    expect(s.segments.map((x) => x.text).join('|')).toBe(local.text);
+  });
+});
