@@ -15,6 +15,7 @@ const suites: Array<[name: string, load: () => Promise<Bench>]> = [
   ['llm', async () => (await import('./llm.js')).benchLlm],
   ['transcribe', async () => (await import('./transcribe.js')).benchTranscribe],
   ['condense', async () => (await import('./condense.js')).benchCondense],
+  ['mesh', async () => (await import('./mesh.js')).benchMesh],
   ['adversarial', async () => (await import('./adversarial.js')).benchAdversarial],
   ['privacy', async () => (await import('./privacy.js')).benchPrivacy],
 ];
