@@ -30,7 +30,8 @@ export const SHORT_WORD_SIMILARITY = 0.8;
 
 /** `Key: value` at a line start: a key of one to three words, then a colon and a blank or the line end. */
 const FIELD_START = /([A-Za-z][\w-]*(?:[ \t]+[\w-]+){0,2})[ \t]*:(?=[ \t]|\r?\n|$)/y;
-const TOKEN_EDGE_PUNCTUATION = /^[("'`<[{]+|[)"'`>\]},;:!?.]+$/g;
+const LEADING_PUNCTUATION = new Set('("\'`<[{');
+const TRAILING_PUNCTUATION = new Set(')"\'`>]},;:!?.');
 const PATH_OR_ADDRESS = /[/\\@]/;
 const DOTTED = /[\p{L}\p{N}]\.[\p{L}\p{N}]/u;
 const OPTION = /^--?[A-Za-z]/;
@@ -73,6 +74,15 @@ export function parseFields(text: string): Map<string, string> | undefined {
   return fields;
 }
 
+/** Strips quotes, brackets and sentence punctuation from both ends of a token (two index scans). */
+function trimPunctuation(token: string): string {
+  let start = 0;
+  let end = token.length;
+  while (start < end && LEADING_PUNCTUATION.has(token.charAt(start))) start++;
+  while (end > start && TRAILING_PUNCTUATION.has(token.charAt(end - 1))) end--;
+  return start === 0 && end === token.length ? token : token.slice(start, end);
+}
+
 /**
  * Hashes (hashString32 with `seed`, as dedupe hashes words) of the normalized words that occur
  * inside identifier-like tokens: paths, e-mail and web addresses, dotted names (adduser.conf.5,
@@ -88,8 +98,7 @@ export function identifierWordHashes(text: string, seed = 0): Set<number> {
   let alphabetic = 0;
   let capitalized = 0;
   for (const raw of tokens) {
-    // Edge punctuation is stripped with a linear regex only on tokens of sane length.
-    const token = raw.length > 200 ? raw : raw.replace(TOKEN_EDGE_PUNCTUATION, '');
+    const token = trimPunctuation(raw);
     cleaned.push(token);
     const first = token.charAt(0);
     if (first !== '' && first.toLowerCase() !== first.toUpperCase()) {
