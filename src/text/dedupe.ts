@@ -348,8 +348,9 @@ function passesVerificationIn(
 const round4 = (x: number): number => Math.round(x * 10_000) / 10_000;
 
 /**
- * Removes exact and near-duplicate items, keeping the first (lowest index) item of each group.
- * Throws PrechewError INVALID_INPUT for bad options and CANCELLED when the signal fires.
+ * Removes exact and near-duplicate items, keeping one representative of each group: for exact
+ * copies the first; for near duplicates the best-connected item (on ties the first), to which
+ * every dropped item is itself similar. Throws PrechewError INVALID_INPUT for bad options and CANCELLED when the signal fires.
  */
 export async function dedupeItems(items: DedupeItem[], options: DedupeOptions = {}): Promise<DedupeResult> {
   const { mode, threshold, shingleSize, numHashes, seed } = resolveOptions(options);
