@@ -6,15 +6,16 @@
  * a pair is distinct, however high its Jaccard similarity.
  *
  * Rules, applied to a pair that already passed the shingle verification:
- * - Fields: both items have a `Key: value` line (column 0, key of 1–3 words, value possibly
- *   continued on indented lines) with the same key and different values → distinct.
+ * - Fields: both items are records of at least two `Key: value` lines (column 0, key of 1–3
+ *   words, value possibly continued on indented lines) and have a key with different values.
  * - Short items (the smaller has fewer than SHORT_ITEM_WORDS words): each differing word weighs
  *   a lot, so the word sets must agree at SHORT_WORD_SIMILARITY or more, no differing word may
  *   be an identifier (path, e-mail, URL, dotted name, command-line option, code identifier,
  *   acronym, proper name), and a word may be misspelt but not replaced by another word.
  * - Longer items: distinct when words differ on both sides and every differing word is an
- *   identifier ("the same paragraph about another file"); an edited copy also differs in ordinary
- *   words, and a copy with a sentence added or dropped differs on one side only, so both match.
+ *   identifier ("the same paragraph about another file"), misspellings aside; an edited copy also
+ *   differs in ordinary words, and a copy with a sentence added or dropped differs on one side
+ *   only, so both match.
  *
  * Every scan here is a single pass over the text or its whitespace-separated tokens, with
  * regular expressions applied to one token or one line start at a time, so adversarial input
@@ -42,11 +43,16 @@ const SENTENCE_END = /[.!?:]["')\]]*$/;
 
 /**
  * Field values by lower-cased key, values as normalized words. A key that repeats keeps all its
- * values, joined. Undefined when the text has no field lines.
+ * values, joined. Undefined unless the text is a record: it starts with a field line, or has at
+ * least two (a single "word: …" line inside a text is as likely a hard-wrapped sentence).
  */
 export function parseFields(text: string): Map<string, string> | undefined {
   let fields: Map<string, string> | undefined;
+  let fieldLines = 0;
+  let startsWithField = false;
   let lineStart = 0;
+  while (lineStart < text.length && /\s/.test(text.charAt(lineStart))) lineStart++;
+  const firstLine = lineStart;
   const length = text.length;
   while (lineStart < length) {
     let lineEnd = text.indexOf('\n', lineStart);
@@ -64,6 +70,8 @@ export function parseFields(text: string): Map<string, string> | undefined {
         valueEnd = nextEnd < 0 ? length : nextEnd;
       }
       const value = tokenizeWords(text.slice(FIELD_START.lastIndex, valueEnd)).join(' ');
+      fieldLines++;
+      if (lineStart === firstLine) startsWithField = true;
       fields ??= new Map();
       const before = fields.get(key);
       fields.set(key, before === undefined ? value : `${before}\n${value}`);
@@ -71,7 +79,20 @@ export function parseFields(text: string): Map<string, string> | undefined {
     }
     lineStart = lineEnd + 1;
   }
-  return fields;
+  return startsWithField || fieldLines >= 2 ? fields : undefined;
+}
+
+/** Digits with date and time punctuation only, with a colon or a date's dashes: 2024-05-03T04:53:02.341Z, 12:00:01. */
+function isTimestamp(token: string): boolean {
+  let digits = 0;
+  let separators = 0;
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if (c === 58 || c === 45) separators++; // : -
+    else if (!(c === 46 || c === 43 || c === 84 || c === 90 || c === 116 || c === 122)) return false; // . + T Z t z
+  }
+  return digits >= 4 && separators >= 2;
 }
 
 /** Strips quotes, brackets and sentence punctuation from both ends of a token (two index scans). */
@@ -110,6 +131,9 @@ export function identifierWordHashes(text: string, seed = 0): Set<number> {
   for (let i = 0; i < cleaned.length; i++) {
     const token = cleaned[i] ?? '';
     if (token === '') continue;
+    // Dates and times (2024-05-03T04:53:02.341Z, 12:00:01) say when, not what: left to the
+    // ordinary rules, so two log excerpts that differ in a timestamp are not told apart by it.
+    if (isTimestamp(token)) continue;
     let identifier =
       PATH_OR_ADDRESS.test(token) || DOTTED.test(token) || OPTION.test(token) || CODE_IDENTIFIER.test(token);
     if (!identifier && namesCount && CAPITALIZED.test(token)) {
@@ -258,5 +282,20 @@ export function isDistinctContent(a: ContentProfile, b: ContentProfile): boolean
   const idsA = identifiersOf(a);
   if (!onlyA.every((w) => idsA.has(w))) return false;
   const idsB = identifiersOf(b);
-  return onlyB.every((w) => idsB.has(w));
+  if (!onlyB.every((w) => idsB.has(w))) return false;
+  // Only identifiers differ. A misspelt one (search → seauch) is an edit, not another thing; a
+  // changed number (GPL-2 → GPL-3) or another name (adduser → deluser) is.
+  const wordsA = new Set(tokenizeWords(a.text));
+  const wordsB = new Set(tokenizeWords(b.text));
+  const restA = wordsMissingFrom(wordsA, wordsB);
+  const restB = wordsMissingFrom(wordsB, wordsA);
+  for (let i = restA.length - 1; i >= 0; i--) {
+    const w = restA[i] ?? '';
+    const match = restB.findIndex((v) => !(NUMBER.test(w) && NUMBER.test(v)) && isTypo(w, v));
+    if (match >= 0) {
+      restA.splice(i, 1);
+      restB.splice(match, 1);
+    }
+  }
+  return restA.length > 0 && restB.length > 0;
 }
