@@ -167,6 +167,7 @@ export interface ContentProfile {
   seed: number;
   fields?: Map<string, string> | null;
   identifiers?: Set<number>;
+  words?: Set<string>;
 }
 
 /** A profile from text alone; dedupe builds its own from the word hashes it already has. */
@@ -178,6 +179,11 @@ export function contentProfile(text: string, seed = 0): ContentProfile {
 function fieldsOf(profile: ContentProfile): Map<string, string> | undefined {
   if (profile.fields === undefined) profile.fields = parseFields(profile.text) ?? null;
   return profile.fields ?? undefined;
+}
+
+function wordsOf(profile: ContentProfile): Set<string> {
+  profile.words ??= new Set(tokenizeWords(profile.text));
+  return profile.words;
 }
 
 function identifiersOf(profile: ContentProfile): Set<number> {
@@ -250,8 +256,8 @@ export function isTypo(a: string, b: string): boolean {
  * added on one side only, typos and changed numbers (counters, times) keep them near-duplicates.
  */
 function shortItemsDiffer(a: ContentProfile, b: ContentProfile): boolean {
-  const wordsA = new Set(tokenizeWords(a.text));
-  const wordsB = new Set(tokenizeWords(b.text));
+  const wordsA = wordsOf(a);
+  const wordsB = wordsOf(b);
   const onlyA = wordsMissingFrom(wordsA, wordsB);
   const onlyB = wordsMissingFrom(wordsB, wordsA);
   const common = wordsA.size - onlyA.length;
@@ -285,8 +291,8 @@ export function isDistinctContent(a: ContentProfile, b: ContentProfile): boolean
   if (!onlyB.every((w) => idsB.has(w))) return false;
   // Only identifiers differ. A misspelt one (search → seauch) is an edit, not another thing; a
   // changed number (GPL-2 → GPL-3) or another name (adduser → deluser) is.
-  const wordsA = new Set(tokenizeWords(a.text));
-  const wordsB = new Set(tokenizeWords(b.text));
+  const wordsA = wordsOf(a);
+  const wordsB = wordsOf(b);
   const restA = wordsMissingFrom(wordsA, wordsB);
   const restB = wordsMissingFrom(wordsB, wordsA);
   for (let i = restA.length - 1; i >= 0; i--) {

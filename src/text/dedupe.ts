@@ -553,6 +553,7 @@ export async function dedupeItems(items: DedupeItem[], options: DedupeOptions = 
       seed,
     });
     let visited = 0;
+    let checked = 0;
     for (const key of order) {
       const c = key % n;
       if (++visited % YIELD_EVERY_ITEMS === 0) {
@@ -566,6 +567,11 @@ export async function dedupeItems(items: DedupeItem[], options: DedupeOptions = 
       for (let k = offsets[c] as number; k < (offsets[c + 1] as number); k++) {
         const x = neighbours[k] as number;
         if (keptFor[x] !== -1) continue;
+        // One item can have thousands of neighbours (a bucket of near-identical lines): stay responsive.
+        if (++checked % YIELD_EVERY_ITEMS === 0) {
+          await yieldToEventLoop();
+          throwIfCancelled(signal);
+        }
         const v = compareSets(setC, pool.get(x));
         let similarity: number;
         let reason: number;
