@@ -168,6 +168,7 @@ export interface ContentProfile {
   fields?: Map<string, string> | null;
   identifiers?: Set<number>;
   words?: Set<string>;
+  numbers?: number;
 }
 
 /** A profile from text alone; dedupe builds its own from the word hashes it already has. */
@@ -182,8 +183,18 @@ function fieldsOf(profile: ContentProfile): Map<string, string> | undefined {
 }
 
 function wordsOf(profile: ContentProfile): Set<string> {
-  profile.words ??= new Set(tokenizeWords(profile.text));
+  if (!profile.words) {
+    const words = tokenizeWords(profile.text);
+    profile.words = new Set(words);
+    profile.numbers = words.filter((w) => NUMBER.test(w)).length;
+  }
   return profile.words;
+}
+
+/** How many number tokens the text has, repeats included. */
+function numbersIn(profile: ContentProfile): number {
+  wordsOf(profile);
+  return profile.numbers ?? 0;
 }
 
 function identifiersOf(profile: ContentProfile): Set<number> {
@@ -225,6 +236,13 @@ function wordsMissingFrom(a: Set<string>, b: Set<string>): string[] {
 
 const NUMBER = /^\p{N}+$/u;
 
+/** Distinct words that are not pure numbers. */
+function countWords(words: Set<string>): number {
+  let count = 0;
+  for (const w of words) if (!NUMBER.test(w)) count++;
+  return count;
+}
+
 /**
  * Whether `a` is a typo of `b`: Levenshtein distance at most 1 (words up to 5 characters) or 2.
  * Words over 40 characters are never typos of each other, which also bounds the quadratic table.
@@ -253,21 +271,29 @@ export function isTypo(a: string, b: string): boolean {
  * Short items: every differing word weighs. They differ when their word sets agree less than
  * SHORT_WORD_SIMILARITY, when a differing word is an identifier, or when a word was replaced by
  * another word rather than misspelt ("block special file" vs "character special file"). Words
- * added on one side only, typos and changed numbers (counters, times) keep them near-duplicates.
+ * added on one side only, typos and numbers replaced by other numbers (counters, times) keep them
+ * near-duplicates.
  */
 function shortItemsDiffer(a: ContentProfile, b: ContentProfile): boolean {
   const wordsA = wordsOf(a);
   const wordsB = wordsOf(b);
   const onlyA = wordsMissingFrom(wordsA, wordsB);
   const onlyB = wordsMissingFrom(wordsB, wordsA);
-  const common = wordsA.size - onlyA.length;
-  if (common / (wordsA.size + wordsB.size - common) < SHORT_WORD_SIMILARITY) return true;
+  // A number replaced by another number is a counter or a time: "Entry 17: …" and "Entry 18: …"
+  // are the same message, so numbers stay out of the word-set similarity. Numbers on one side
+  // only ("(c) 1989, 1990 The Regents…" vs "The Regents…") are information the other lacks.
+  const wordsOnlyA = onlyA.filter((w) => !NUMBER.test(w));
+  const wordsOnlyB = onlyB.filter((w) => !NUMBER.test(w));
+  if (onlyA.length + onlyB.length > wordsOnlyA.length + wordsOnlyB.length && numbersIn(a) !== numbersIn(b)) return true;
+  const sizeA = countWords(wordsA);
+  const sizeB = countWords(wordsB);
+  const common = sizeA - wordsOnlyA.length;
+  const union = sizeA + sizeB - common;
+  if (union > 0 && common / union < SHORT_WORD_SIMILARITY) return true;
   const idsA = identifiersOf(a);
   const idsB = identifiersOf(b);
   if (onlyA.some((w) => idsA.has(hashString32(w, a.seed)))) return true;
   if (onlyB.some((w) => idsB.has(hashString32(w, b.seed)))) return true;
-  const wordsOnlyA = onlyA.filter((w) => !NUMBER.test(w));
-  const wordsOnlyB = onlyB.filter((w) => !NUMBER.test(w));
   if (wordsOnlyA.length === 0 || wordsOnlyB.length === 0) return false;
   return (
     wordsOnlyA.some((w) => !wordsOnlyB.some((v) => isTypo(w, v))) ||

@@ -546,12 +546,17 @@ export async function dedupeItems(items: DedupeItem[], options: DedupeOptions = 
       order[r] = (maxDegree - ((offsets[i + 1] as number) - (offsets[i] as number))) * n + i;
     }
     order.sort();
-    const profileOf = (i: number): ContentProfile => ({
-      text: items[i]?.text ?? '',
-      wordCount: wordCounts[i] as number,
-      wordHashes: wordPool.get(i),
-      seed,
-    });
+    // One profile per item, built on first use: its words, fields and identifiers are worked out
+    // once however many pairs it is checked in.
+    const profiles = new Map<number, ContentProfile>();
+    const profileOf = (i: number): ContentProfile => {
+      let profile = profiles.get(i);
+      if (!profile) {
+        profile = { text: items[i]?.text ?? '', wordCount: wordCounts[i] as number, wordHashes: wordPool.get(i), seed };
+        profiles.set(i, profile);
+      }
+      return profile;
+    };
     let visited = 0;
     let checked = 0;
     for (const key of order) {
@@ -562,7 +567,6 @@ export async function dedupeItems(items: DedupeItem[], options: DedupeOptions = 
       }
       if (keptFor[c] !== -1) continue;
       keptFor[c] = c;
-      let profile: ContentProfile | undefined;
       const setC = pool.get(c);
       for (let k = offsets[c] as number; k < (offsets[c + 1] as number); k++) {
         const x = neighbours[k] as number;
@@ -582,8 +586,7 @@ export async function dedupeItems(items: DedupeItem[], options: DedupeOptions = 
           similarity = v.containment;
           reason = 3;
         } else continue;
-        profile ??= profileOf(c);
-        if (isDistinctContent(profile, profileOf(x))) continue;
+        if (isDistinctContent(profileOf(c), profileOf(x))) continue;
         keptFor[x] = c;
         similarityOf[x] = similarity;
         reasonOf[x] = reason;
