@@ -12,8 +12,9 @@
  *   a lot, so the word sets must agree at SHORT_WORD_SIMILARITY or more, no differing word may
  *   be an identifier (path, e-mail, URL, dotted name, command-line option, code identifier,
  *   acronym, proper name), and a word may be misspelt but not replaced by another word.
- * - Longer items: distinct when words differ on both sides and every differing word is an
- *   identifier ("the same paragraph about another file"), misspellings aside; an edited copy also
+ * - Longer items: distinct when a few words (up to MAX_IDENTIFIER_SUBSTITUTIONS a side) differ on
+ *   both sides and every one is an identifier ("the same paragraph about another file"),
+ *   misspellings aside; an edited copy also
  *   differs in ordinary words, and a copy with a sentence added or dropped differs on one side
  *   only, so both match.
  *
@@ -28,6 +29,8 @@ import { tokenizeWords } from './normalize.js';
 export const SHORT_ITEM_WORDS = 40;
 /** Word-set Jaccard a short pair needs on top of the shingle threshold. */
 export const SHORT_WORD_SIMILARITY = 0.8;
+/** Longer items differing in more words than this (on a side) are edited copies, whatever the words. */
+export const MAX_IDENTIFIER_SUBSTITUTIONS = 8;
 
 /** `Key: value` at a line start: a key of one to three words, then a colon and a blank or the line end. */
 const FIELD_START = /([A-Za-z][\w-]*(?:[ \t]+[\w-]+){0,2})[ \t]*:(?=[ \t]|\r?\n|$)/y;
@@ -38,6 +41,8 @@ const DOTTED = /[\p{L}\p{N}]\.[\p{L}\p{N}]/u;
 const OPTION = /^--?[A-Za-z]/;
 const CODE_IDENTIFIER = /[a-z][A-Z]|[\p{L}\p{N}]_[\p{L}\p{N}]/u;
 const CAPITALIZED = /^\p{Lu}/u;
+/** Cheap first test: a token can only be an identifier if it has one of these. */
+const IDENTIFIER_HINT = /[/\\@_.]|^-|[a-z][A-Z]|^\p{Lu}/u;
 const ALL_CAPS = /^\p{Lu}[\p{Lu}\p{N}_-]+$/u;
 const SENTENCE_END = /[.!?:]["')\]]*$/;
 
@@ -133,7 +138,7 @@ export function identifierWordHashes(text: string, seed = 0): Set<number> {
     if (token === '') continue;
     // Dates and times (2024-05-03T04:53:02.341Z, 12:00:01) say when, not what: left to the
     // ordinary rules, so two log excerpts that differ in a timestamp are not told apart by it.
-    if (isTimestamp(token)) continue;
+    if (!IDENTIFIER_HINT.test(token) || isTimestamp(token)) continue;
     let identifier =
       PATH_OR_ADDRESS.test(token) || DOTTED.test(token) || OPTION.test(token) || CODE_IDENTIFIER.test(token);
     if (!identifier && namesCount && CAPITALIZED.test(token)) {
@@ -310,7 +315,9 @@ export function isDistinctContent(a: ContentProfile, b: ContentProfile): boolean
   // A longer item is "the same text about another thing" when words were substituted on both
   // sides and every one of them is an identifier. One side alone differing is a sentence added
   // or dropped: the usual near-duplicate (containment covers the trimmed copy).
+  // More than a few differing words on a side is an edited copy, not a template filled in again.
   if (onlyA.length === 0 || onlyB.length === 0) return false;
+  if (onlyA.length > MAX_IDENTIFIER_SUBSTITUTIONS || onlyB.length > MAX_IDENTIFIER_SUBSTITUTIONS) return false;
   const idsA = identifiersOf(a);
   if (!onlyA.every((w) => idsA.has(w))) return false;
   const idsB = identifiersOf(b);
