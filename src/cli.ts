@@ -4,15 +4,15 @@
  * MCP protocol (and in stdio mode it writes nothing to stdout itself).
  */
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createApp, startMesh, type App } from './app.js';
 import { loadConfig, maskSecrets, type Config } from './config.js';
 import { PrechewError, toSafeError } from './errors.js';
+import { formatBytes } from './files.js';
 import { log, setLogLevel } from './log.js';
 import { invokeTool } from './tools/invoke.js';
 import { allTools, findTool } from './tools/registry.js';
-import type { ToolContext } from './tools/types.js';
+import type { AnyTool, ToolContext } from './tools/types.js';
 import { runStdio } from './transports/stdio.js';
 import { startHttpServer } from './transports/http.js';
 import { runDoctor } from './doctor.js';
@@ -27,7 +27,9 @@ Usage:
   prechew serve --http [--host H] [--port P]
                                        Streamable HTTP at http://H:P/mcp (default 127.0.0.1:7777)
   prechew run <tool> [--text T | --path FILE | -] [--arg k=v ...] [--args JSON] [--json]
-                                       call a tool from the shell ('-' reads the text from stdin)
+                                       call a tool from the shell ('-' reads the text from stdin;
+                                       --arg values are JSON, or a comma list for list fields:
+                                       --arg types=person,email)
   prechew tools                        list tools
   prechew config                       print the effective config (secrets masked)
   prechew doctor                       check Node, native bindings, models and system tools
@@ -126,8 +128,61 @@ function parseArgValue(raw: string): unknown {
   }
 }
 
-function readStdin(): string {
-  return readFileSync(0, 'utf8');
+/**
+ * The text piped to `prechew run <tool> -`, read as a stream: a synchronous read of fd 0 fails
+ * with EAGAIN on a non-blocking pipe as soon as the writer is slower than the reader. Stops at
+ * `limit` bytes with INPUT_TOO_LARGE instead of buffering without bound.
+ */
+async function readStdin(limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin as AsyncIterable<Buffer | string>) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    size += buffer.length;
+    if (size > limit) {
+      process.stdin.destroy();
+      throw new PrechewError(
+        'INPUT_TOO_LARGE',
+        `The text on stdin is over the ${formatBytes(limit)} input limit. Split it, give a file with --path, or raise limits.maxInputBytes in the config.`,
+        { limit },
+      );
+    }
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+/** A zod schema's own type name, looking through optional, default and similar wrappers. */
+function schemaCore(schema: unknown): { type: string; element?: unknown } | undefined {
+  let current = schema;
+  for (let depth = 0; depth < 8; depth++) {
+    const def = (current as { _zod?: { def?: { type?: unknown; innerType?: unknown; element?: unknown } } } | undefined)?._zod?.def;
+    if (!def || typeof def.type !== 'string') return undefined;
+    if (['optional', 'default', 'prefault', 'nullable', 'readonly', 'catch'].includes(def.type)) {
+      current = def.innerType;
+      continue;
+    }
+    return { type: def.type, element: def.element };
+  }
+  return undefined;
+}
+
+/**
+ * `--arg key=value`: JSON when the value is valid JSON; for a field the tool's input schema
+ * declares as an array, a plain comma list too (`--arg types=person,email`), with numbers
+ * converted for arrays of numbers.
+ */
+function argValue(tool: AnyTool, key: string, raw: string): unknown {
+  const value = parseArgValue(raw);
+  if (typeof value !== 'string') return value;
+  const shape = (tool.inputSchema as unknown as { shape?: Record<string, unknown> }).shape;
+  const field = schemaCore(shape?.[key]);
+  if (field?.type !== 'array') return value;
+  const parts = value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  return schemaCore(field.element)?.type === 'number' ? parts.map(Number) : parts;
 }
 
 async function commandRun(p: Parsed): Promise<number> {
@@ -144,7 +199,7 @@ async function commandRun(p: Parsed): Promise<number> {
   for (const kv of (p.values.arg as string[] | undefined) ?? []) {
     const eq = kv.indexOf('=');
     if (eq < 1) throw new UsageError(`--arg expects key=value, got "${kv}"`);
-    args[kv.slice(0, eq)] = parseArgValue(kv.slice(eq + 1));
+    args[kv.slice(0, eq)] = argValue(tool, kv.slice(0, eq), kv.slice(eq + 1));
   }
   const textField = tool.cli?.text;
   const pathField = tool.cli?.path;
@@ -153,10 +208,8 @@ async function commandRun(p: Parsed): Promise<number> {
     if (!textField) throw new UsageError(`${tool.name} takes no --text; use --arg`);
     args[textField] = p.values.text;
   }
-  if (p.positionals[1] === '-') {
-    if (!textField) throw new UsageError(`${tool.name} takes no text on stdin; use --arg`);
-    args[textField] = readStdin();
-  }
+  const fromStdin = p.positionals[1] === '-';
+  if (fromStdin && !textField) throw new UsageError(`${tool.name} takes no text on stdin; use --arg`);
   if (typeof p.values.path === 'string') {
     if (!pathField) throw new UsageError(`${tool.name} takes no --path; use --arg`);
     const abs = path.resolve(p.values.path);
@@ -168,6 +221,24 @@ async function commandRun(p: Parsed): Promise<number> {
   // A shell user may read what their own shell can name below the working directory.
   extraRoots.push(process.cwd());
   const config = load(p.values, extraRoots);
+  if (fromStdin && textField) {
+    try {
+      const text = await readStdin(config.limits.maxInputBytes);
+      if (text.trim() === '') {
+        throw new PrechewError(
+          'INVALID_INPUT',
+          `No text arrived on stdin ('-' reads it from there). Pipe some in (cat notes.txt | prechew run ${tool.name} -), or use --text or --path.`,
+        );
+      }
+      args[textField] = text;
+    } catch (error) {
+      // Reported like a tool error: the code first, then what to do.
+      const safe = toSafeError(error);
+      if (p.values.json) out(JSON.stringify({ error: { code: safe.code, message: safe.message } }, null, 2));
+      err(`prechew: [${safe.code}] ${safe.message}`);
+      return 1;
+    }
+  }
   const app = createApp(config);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
@@ -197,9 +268,11 @@ async function commandRun(p: Parsed): Promise<number> {
   }
 }
 
-function claudeDesktopSnippet(): string {
+/** The Claude Desktop entry for this very server: same node, same script, the configured roots and no others. */
+function claudeDesktopSnippet(roots: readonly string[]): string {
   const cli = path.resolve(process.argv[1] ?? 'dist/src/cli.js');
-  return JSON.stringify({ mcpServers: { prechew: { command: process.execPath, args: [cli, 'serve', '--stdio', '--root', path.resolve('.')] } } }, null, 2);
+  const rootArgs = roots.flatMap((root) => ['--root', root]);
+  return JSON.stringify({ mcpServers: { prechew: { command: process.execPath, args: [cli, 'serve', '--stdio', ...rootArgs] } } }, null, 2);
 }
 
 async function commandServe(p: Parsed): Promise<number> {
@@ -214,7 +287,7 @@ async function commandServe(p: Parsed): Promise<number> {
       `  MCP Inspector:  npx @modelcontextprotocol/inspector --cli ${server.url} --transport http --method tools/list`,
       `  Any MCP client: Streamable HTTP endpoint ${server.url}${config.auth.token ? ' (send Authorization: Bearer <token>)' : ''}`,
       `  Claude Desktop (claude_desktop_config.json; it starts prechew itself over stdio):`,
-      claudeDesktopSnippet().replace(/^/gm, '    '),
+      claudeDesktopSnippet(config.files.roots).replace(/^/gm, '    '),
     ];
     if (config.files.roots.length === 0) banner.push('  Note: no file roots allowed; tools accept inline text only. Add --root DIR to let them read files.');
     err(banner.join('\n'));

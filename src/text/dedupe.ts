@@ -12,9 +12,13 @@
  *   values are cut into 42 LSH bands of 3 rows; items sharing a band are candidates, and every
  *   candidate pair is verified on the exact shingle sets (sorted arrays, a linear merge that stops
  *   early): Jaccard ≥ threshold, or containment |A∩B|/min(|A|,|B|) ≥ max(0.8, threshold) when the
- *   smaller item has ≥ 12 shingles (a trimmed copy). Union-find joins verified pairs; each group
- *   keeps its lowest index. A dropped item's similarity is measured against the kept item, so an
- *   item joined through a chain (A~B, B~C) can report less than the threshold.
+ *   smaller item has ≥ 12 shingles (a trimmed copy). Items with fewer than 8 shingles (about ten
+ *   words) only match exactly.
+ * - Grouping without chains: in index order, an item is dropped only when it passes that check
+ *   against an item already kept, the group's representative, and dedupe-distinct.ts finds no
+ *   differing content (a field's value, a path, a name; differing words weigh more in short
+ *   items). So A~B and B~C never drop C for A unless C~A holds too, and every dropped item's
+ *   reported similarity — to its kept item — is at or above the threshold.
  * - Scale: LSH buckets of ≤ 12 items compare all pairs; bigger buckets (boilerplate-heavy text
  *   puts many unrelated items in one) compare each item with its 4 predecessors and the bucket's
  *   first item, so the work stays linear in the number of items.
@@ -38,6 +42,7 @@
  *   boilerplate sentence would contain them entirely.
  */
 import { PrechewError, throwIfCancelled } from '../errors.js';
+import { isDistinctContent, type ContentProfile } from './dedupe-distinct.js';
 import { foldCase, foldWhitespace, tokenizeWords } from './normalize.js';
 import {
   bandKeys,
@@ -48,6 +53,7 @@ import {
   intersectionSize,
   shingleSetFromWordHashes,
   hashWords,
+  sortUnique,
 } from './minhash.js';
 
 export interface DedupeItem {
@@ -108,6 +114,13 @@ export const DEFAULT_DEDUPE_SEED = 0x5eed;
 export const CONTAINMENT_THRESHOLD = 0.8;
 /** Containment is only trusted when the smaller item has this many shingles (about a sentence). */
 export const MIN_CONTAINMENT_SHINGLES = 12;
+/**
+ * A near match needs at least this many shingles in each item (about ten words); shorter items
+ * match exactly or not at all. A short line built from a template ("Files: doc/adduser.8",
+ * "Press Delete to remove the selected file.") shares most of its few shingles with its siblings
+ * while saying something different.
+ */
+export const MIN_NEAR_SHINGLES = 8;
 /** LSH buckets up to this size compare every pair. */
 const FULL_BUCKET = 12;
 /** In larger buckets each item is compared with this many predecessors (plus the bucket's first). */
@@ -186,6 +199,73 @@ class ShinglePool {
     const start = this.start[item] ?? -1;
     if (start < 0) return new Uint32Array(0);
     return this.data.subarray(start, start + (this.length[item] ?? 0));
+  }
+}
+
+/** Verified near pairs as linked lists at their higher index: typed arrays, no per-pair objects. */
+class EdgeLists {
+  private readonly head: Int32Array;
+  private lowers = new Int32Array(1024);
+  private highs = new Int32Array(1024);
+  private nexts = new Int32Array(1024);
+  private count = 0;
+
+  constructor(items: number) {
+    this.head = new Int32Array(items).fill(-1);
+  }
+
+  add(low: number, high: number): void {
+    if (this.count === this.lowers.length) {
+      const lowers = new Int32Array(this.count * 2);
+      lowers.set(this.lowers);
+      this.lowers = lowers;
+      const highs = new Int32Array(this.count * 2);
+      highs.set(this.highs);
+      this.highs = highs;
+      const nexts = new Int32Array(this.count * 2);
+      nexts.set(this.nexts);
+      this.nexts = nexts;
+    }
+    this.lowers[this.count] = low;
+    this.highs[this.count] = high;
+    this.nexts[this.count] = this.head[high] as number;
+    this.head[high] = this.count++;
+  }
+
+  has(low: number, high: number): boolean {
+    for (let e = this.head[high] as number; e >= 0; e = this.nexts[e] as number) if (this.lowers[e] === low) return true;
+    return false;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Both directions in compressed rows: item i's neighbours are neighbours[offsets[i] .. offsets[i+1]), ascending. */
+  adjacency(): { offsets: Int32Array; neighbours: Int32Array } {
+    const n = this.head.length;
+    const offsets = new Int32Array(n + 1);
+    for (let e = 0; e < this.count; e++) {
+      const low = (this.lowers[e] as number) + 1;
+      const high = (this.highs[e] as number) + 1;
+      offsets[low] = (offsets[low] as number) + 1;
+      offsets[high] = (offsets[high] as number) + 1;
+    }
+    for (let i = 0; i < n; i++) offsets[i + 1] = (offsets[i + 1] as number) + (offsets[i] as number);
+    const fill = offsets.slice(0, n);
+    const neighbours = new Int32Array(this.count * 2);
+    for (let e = 0; e < this.count; e++) {
+      const low = this.lowers[e] as number;
+      const high = this.highs[e] as number;
+      const atLow = fill[low] as number;
+      const atHigh = fill[high] as number;
+      neighbours[atLow] = high;
+      neighbours[atHigh] = low;
+      fill[low] = atLow + 1;
+      fill[high] = atHigh + 1;
+    }
+    for (let i = 0; i < n; i++) neighbours.subarray(offsets[i] as number, offsets[i + 1] as number).sort();
+    return { offsets, neighbours };
   }
 }
 
@@ -268,8 +348,9 @@ function passesVerificationIn(
 const round4 = (x: number): number => Math.round(x * 10_000) / 10_000;
 
 /**
- * Removes exact and near-duplicate items, keeping the first (lowest index) item of each group.
- * Throws PrechewError INVALID_INPUT for bad options and CANCELLED when the signal fires.
+ * Removes exact and near-duplicate items, keeping one representative of each group: for exact
+ * copies the first; for near duplicates the best-connected item (on ties the first), to which
+ * every dropped item is itself similar. Throws PrechewError INVALID_INPUT for bad options and CANCELLED when the signal fires.
  */
 export async function dedupeItems(items: DedupeItem[], options: DedupeOptions = {}): Promise<DedupeResult> {
   const { mode, threshold, shingleSize, numHashes, seed } = resolveOptions(options);
@@ -283,24 +364,6 @@ export async function dedupeItems(items: DedupeItem[], options: DedupeOptions = 
   const total = n + (near ? bands : 0);
   let done = 0;
   const report = (): void => onProgress?.(done, total);
-
-  // Union-find whose root is always the lowest index of its group: the item we keep.
-  const parent = new Int32Array(n);
-  for (let i = 0; i < n; i++) parent[i] = i;
-  const find = (x: number): number => {
-    while (parent[x] !== x) {
-      const up = parent[parent[x] as number] as number;
-      parent[x] = up;
-      x = up;
-    }
-    return x;
-  };
-  const union = (a: number, b: number): void => {
-    const ra = find(a);
-    const rb = find(b);
-    if (ra < rb) parent[rb] = ra;
-    else if (rb < ra) parent[ra] = rb;
-  };
 
   // Phase 1: exact keys; for near mode, shingle sets, signatures and band keys of exact-unique items.
   const exactRep = new Int32Array(n);
@@ -317,6 +380,9 @@ export async function dedupeItems(items: DedupeItem[], options: DedupeOptions = 
   };
 
   const pool = new ShinglePool(near ? n : 0);
+  // Sorted unique word hashes of near-match participants, for the content check of phase 3.
+  const wordPool = new ShinglePool(near ? n : 0);
+  const wordCounts = new Int32Array(near ? n : 0);
   const participants = new Int32Array(near ? n : 0);
   let participantCount = 0;
   const keys = new Uint32Array(near ? n * bands : 0);
@@ -324,6 +390,7 @@ export async function dedupeItems(items: DedupeItem[], options: DedupeOptions = 
   const signature = new Uint32Array(numHashes);
   let wordHashes = new Uint32Array(1024);
   let shingleScratch = new Uint32Array(1024);
+  let wordScratch = new Uint32Array(1024);
 
   for (let i = 0; i < n; i++) {
     if (i > 0 && i % YIELD_EVERY_ITEMS === 0) {
@@ -340,6 +407,7 @@ export async function dedupeItems(items: DedupeItem[], options: DedupeOptions = 
     if (wordHashes.length < wordCount) {
       wordHashes = new Uint32Array(wordCount * 2);
       shingleScratch = new Uint32Array(wordCount * 2);
+      wordScratch = new Uint32Array(wordCount * 2);
     }
     // 53-bit exact key from the word hashes (or, for texts without words, the folded raw text);
     // real equality is checked on a hit, so a hash collision can never merge different texts.
@@ -366,7 +434,6 @@ export async function dedupeItems(items: DedupeItem[], options: DedupeOptions = 
     }
     if (rep >= 0) {
       exactRep[i] = rep;
-      union(rep, i);
       continue;
     }
     exactRep[i] = i;
@@ -382,6 +449,12 @@ export async function dedupeItems(items: DedupeItem[], options: DedupeOptions = 
         shingleScratch,
       );
       pool.add(i, set);
+      // Too few shingles for a near match (see MIN_NEAR_SHINGLES): exact matching only.
+      if (set.length < MIN_NEAR_SHINGLES) continue;
+      wordCounts[i] = wordCount;
+      const uniqueWords = wordScratch.subarray(0, wordCount);
+      uniqueWords.set(wordHashes.subarray(0, wordCount));
+      wordPool.add(i, sortUnique(uniqueWords));
       minHasher.signature(set, signature);
       bandKeys(signature, bands, rows, keys, participantCount * bands);
       participants[participantCount++] = i;
@@ -394,7 +467,10 @@ export async function dedupeItems(items: DedupeItem[], options: DedupeOptions = 
   // Phase 2: LSH. Per band, sort (key, rank) packed into a double and walk runs of equal keys.
   // Runs up to FULL_BUCKET items compare all pairs; larger runs (boilerplate-heavy text puts many
   // unrelated items in one bucket) compare each item with its BUCKET_WINDOW predecessors and the
-  // run's first item, which keeps the work linear and still chains big groups of copies together.
+  // run's first item (its lowest index, the likeliest item to keep), which keeps the work linear.
+  // Verified pairs become edges stored at their higher index; a pair seen again in a later band
+  // is found on that short list instead of being verified again.
+  const edges = new EdgeLists(near ? n : 0);
   if (near && participantCount > 1) {
     const m = participantCount;
     const rankBits = Math.max(1, Math.ceil(Math.log2(m)));
@@ -405,13 +481,15 @@ export async function dedupeItems(items: DedupeItem[], options: DedupeOptions = 
     const tryPair = (rankA: number, rankB: number): void => {
       const a = participants[rankA] as number;
       const b = participants[rankB] as number;
-      if (find(a) === find(b)) return;
+      const low = a < b ? a : b;
+      const high = a < b ? b : a;
+      if (edges.has(low, high)) return;
       const { data, start, length } = pool;
       const sa = start[a] as number;
       const sb = start[b] as number;
       const na = length[a] as number;
       const nb = length[b] as number;
-      if (passesVerificationIn(data, sa, na, data, sb, nb, threshold, containmentThreshold)) union(a, b);
+      if (passesVerificationIn(data, sa, na, data, sb, nb, threshold, containmentThreshold)) edges.add(low, high);
     };
     for (let band = 0; band < bands; band++) {
       for (let r = 0; r < m; r++)
@@ -448,36 +526,109 @@ export async function dedupeItems(items: DedupeItem[], options: DedupeOptions = 
     report();
   }
 
-  // Phase 3: groups, with each dropped item's similarity measured against the item kept.
-  const keptIndices: number[] = [];
-  const groupByRoot = new Map<number, DuplicateGroup>();
-  const groups: DuplicateGroup[] = [];
+  // Phase 3: groups around representatives, without chains. Exact-unique items are visited by
+  // how many verified neighbours they have (most first, then lowest index); an item not yet
+  // grouped becomes a representative (kept) and takes each ungrouped neighbour that is itself
+  // similar to it and says nothing it does not (dedupe-distinct.ts). A~B and B~C never drop C for
+  // A unless C~A holds too, so every reported similarity — to the kept item — is at or above the
+  // threshold. The best-connected item of a group is its most central version (on the corpus,
+  // the original rather than one of its edited copies), which lets every copy match it directly.
+  const keptFor = new Int32Array(n).fill(-1);
+  const similarityOf = new Float64Array(n);
+  const reasonOf = new Uint8Array(n); // 1 exact, 2 near, 3 containment
+  if (near && edges.size > 0) {
+    const { offsets, neighbours } = edges.adjacency();
+    let maxDegree = 0;
+    for (let i = 0; i < n; i++) maxDegree = Math.max(maxDegree, (offsets[i + 1] as number) - (offsets[i] as number));
+    const order = new Float64Array(participantCount);
+    for (let r = 0; r < participantCount; r++) {
+      const i = participants[r] as number;
+      order[r] = (maxDegree - ((offsets[i + 1] as number) - (offsets[i] as number))) * n + i;
+    }
+    order.sort();
+    // One profile per item, built on first use: its words, fields and identifiers are worked out
+    // once however many pairs it is checked in.
+    const profiles = new Map<number, ContentProfile>();
+    const profileOf = (i: number): ContentProfile => {
+      let profile = profiles.get(i);
+      if (!profile) {
+        profile = { text: items[i]?.text ?? '', wordCount: wordCounts[i] as number, wordHashes: wordPool.get(i), seed };
+        profiles.set(i, profile);
+      }
+      return profile;
+    };
+    let visited = 0;
+    let checked = 0;
+    for (const key of order) {
+      const c = key % n;
+      if (++visited % YIELD_EVERY_ITEMS === 0) {
+        await yieldToEventLoop();
+        throwIfCancelled(signal);
+      }
+      if (keptFor[c] !== -1) continue;
+      keptFor[c] = c;
+      const setC = pool.get(c);
+      for (let k = offsets[c] as number; k < (offsets[c + 1] as number); k++) {
+        const x = neighbours[k] as number;
+        if (keptFor[x] !== -1) continue;
+        // One item can have thousands of neighbours (a bucket of near-identical lines): stay responsive.
+        if (++checked % YIELD_EVERY_ITEMS === 0) {
+          await yieldToEventLoop();
+          throwIfCancelled(signal);
+        }
+        const v = compareSets(setC, pool.get(x));
+        let similarity: number;
+        let reason: number;
+        if (v.jaccard >= threshold) {
+          similarity = v.jaccard;
+          reason = 2;
+        } else if (v.containment >= containmentThreshold && v.smaller >= MIN_CONTAINMENT_SHINGLES) {
+          similarity = v.containment;
+          reason = 3;
+        } else continue;
+        if (isDistinctContent(profileOf(c), profileOf(x))) continue;
+        keptFor[x] = c;
+        similarityOf[x] = similarity;
+        reasonOf[x] = reason;
+      }
+    }
+  }
   for (let i = 0; i < n; i++) {
-    const root = find(i);
-    if (root === i) {
+    const rep = exactRep[i] as number;
+    if (rep === i) {
+      if (keptFor[i] === -1) keptFor[i] = i;
+      continue;
+    }
+    // Same words as an earlier item: it goes where that item went.
+    const keptForRep = keptFor[rep] as number;
+    keptFor[i] = keptForRep;
+    similarityOf[i] = keptForRep === rep ? 1 : (similarityOf[rep] as number);
+    reasonOf[i] = keptForRep === rep ? 1 : (reasonOf[rep] as number);
+  }
+
+  const keptIndices: number[] = [];
+  const groupByKept = new Map<number, DuplicateGroup>();
+  const groups: DuplicateGroup[] = [];
+  const reasons = ['exact', 'exact', 'near', 'containment'] as const;
+  for (let i = 0; i < n; i++) {
+    const kept = keptFor[i] as number;
+    if (kept === i) {
       keptIndices.push(i);
       continue;
     }
-    let group = groupByRoot.get(root);
+    let group = groupByKept.get(kept);
     if (!group) {
-      group = { keptIndex: root, keptId: items[root]?.id ?? '', dropped: [] };
-      groupByRoot.set(root, group);
+      group = { keptIndex: kept, keptId: items[kept]?.id ?? '', dropped: [] };
+      groupByKept.set(kept, group);
       groups.push(group);
     }
-    const id = items[i]?.id ?? '';
-    const rep = exactRep[i] as number;
-    if (rep === root) {
-      group.dropped.push({ index: i, id, similarity: 1, reason: 'exact' });
-      continue;
-    }
-    const v = compareSets(pool.get(rep), pool.get(root));
-    const contained =
-      v.jaccard < threshold && v.containment >= containmentThreshold && v.smaller >= MIN_CONTAINMENT_SHINGLES;
-    group.dropped.push(
-      contained
-        ? { index: i, id, similarity: round4(v.containment), reason: 'containment' }
-        : { index: i, id, similarity: round4(v.jaccard), reason: 'near' },
-    );
+    const reason = reasons[reasonOf[i] as number] ?? 'exact';
+    group.dropped.push({
+      index: i,
+      id: items[i]?.id ?? '',
+      similarity: reason === 'exact' ? 1 : round4(similarityOf[i] as number),
+      reason,
+    });
   }
   groups.sort((a, b) => a.keptIndex - b.keptIndex);
 

@@ -8,6 +8,7 @@ import { readTextSource, textOrPathShape } from './inputs.js';
 import { defineTool } from './types.js';
 
 const SENTIMENT_LABELS = ['positive', 'negative', 'neutral'];
+const TASKS = ['labels', 'sentiment'] as const;
 
 const inputSchema = z
   .object({
@@ -27,10 +28,10 @@ const inputSchema = z
         'Zero-shot: the labels to choose from (e.g. ["billing", "bug", "feature request"]). Needs a local model; the answer is always one of these.',
       ),
     task: z
-      .enum(['sentiment'])
+      .enum(TASKS)
       .optional()
       .describe(
-        '"sentiment": positive / negative / neutral. Works without a model (lexicon), or with the local LLM.',
+        '"labels": choose one of `labels` (zero-shot, needs a local model). "sentiment": positive / negative / neutral; works without a model (lexicon), or with the local LLM. Default: "labels" when `labels` are given, else "sentiment".',
       ),
     engine: z
       .enum(['auto', 'llm', 'lexicon'])
@@ -110,7 +111,7 @@ export const classifyTool = defineTool({
   description:
     'Classify one text or a batch (`texts`, e.g. hundreds of support tickets) on the local machine. ' +
     'Either give `labels` (zero-shot: the local model must answer with exactly one of them, enforced by a grammar, with a confidence from its token probabilities; needs a local GGUF model) ' +
-    'or `task: "sentiment"` (positive / negative / neutral; uses the local model when installed, else a model-free lexicon engine). ' +
+    'or nothing / `task: "sentiment"` (positive / negative / neutral; uses the local model when installed, else a model-free lexicon engine). `task` defaults to "labels" when `labels` are given, else "sentiment". ' +
     'Returns a label per text with confidence, and a histogram of labels — so you can reason over counts instead of reading every text.',
   inputSchema,
   outputSchema,
@@ -119,12 +120,17 @@ export const classifyTool = defineTool({
   pageField: 'items',
   async handler(input, ctx): Promise<Output> {
     const started = Date.now();
-    if (!input.labels === !input.task) {
+    const task = input.task ?? (input.labels ? 'labels' : 'sentiment');
+    if (task === 'labels' && !input.labels) {
       throw new PrechewError(
         'INVALID_INPUT',
-        input.labels
-          ? 'Give either `labels` or `task`, not both.'
-          : 'Say what to classify by: `labels` (a list of at least two labels) or `task: "sentiment"`.',
+        'task "labels" needs `labels`: a list of at least two labels to choose from (e.g. ["billing", "bug", "feature request"]). For positive / negative / neutral, use task "sentiment".',
+      );
+    }
+    if (task === 'sentiment' && input.labels) {
+      throw new PrechewError(
+        'INVALID_INPUT',
+        'task "sentiment" has its own labels (positive, negative, neutral); drop `labels`, or use task "labels" (the default when `labels` are given) to choose among yours.',
       );
     }
     if (input.labels && input.engine === 'lexicon') {
@@ -189,7 +195,7 @@ export const classifyTool = defineTool({
           if (text.trim() === '') {
             items[i] = {
               index: i,
-              label: input.task === 'sentiment' ? 'neutral' : labels[0]!,
+              label: task === 'sentiment' ? 'neutral' : labels[0]!,
               confidence: undefined,
               engine: 'llm',
             };
@@ -198,7 +204,7 @@ export const classifyTool = defineTool({
               signal: ctx.signal,
               instructions:
                 input.instructions ??
-                (input.task === 'sentiment'
+                (task === 'sentiment'
                   ? 'Judge the overall sentiment the writer expresses.'
                   : undefined),
             });
@@ -225,7 +231,7 @@ export const classifyTool = defineTool({
     for (const l of labels) histogram[l] = 0;
     for (const item of items) histogram[item.label] = (histogram[item.label] ?? 0) + 1;
     return {
-      task: input.task === 'sentiment' ? 'sentiment' : 'labels',
+      task,
       engine: useLlm ? 'llm' : 'lexicon',
       ...(useLlm && engine.modelName ? { model: engine.modelName } : {}),
       labels,

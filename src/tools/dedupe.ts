@@ -16,9 +16,9 @@ const inputSchema = z
       .describe('The items to deduplicate: strings, or {id, text} objects. Alternatively give a document as `text`/`path`.'),
     ...textOrPathShape,
     split: z
-      .enum(['paragraphs', 'chunks'])
+      .enum(['paragraphs', 'lines', 'chunks'])
       .default('paragraphs')
-      .describe('How a document (`text`/`path`) is cut into items: by paragraph (default) or into chunks of about `chunkChars` characters.'),
+      .describe('How a document (`text`/`path`) is cut into items: by paragraph (default), by non-empty line (logs, lists, one ticket per line), or into chunks of about `chunkChars` characters.'),
     chunkChars: z.number().int().min(100).max(100_000).default(1500),
     mode: z.enum(['exact', 'near']).default('near').describe('"exact": identical after folding case, whitespace and punctuation. "near" (default): also copies with small edits, dropped sentences or trimming.'),
     threshold: z.number().min(0.3).max(1).optional().describe('Similarity (0..1) at which two items count as near-duplicates; lower catches looser copies. Default is tuned (see README).'),
@@ -78,10 +78,11 @@ function render(out: Output): string {
 export const dedupeTool = defineTool({
   name: 'dedupe',
   title: 'Remove duplicates',
-  summary: 'Drop exact and near-duplicate items or paragraphs (MinHash/LSH), keeping the first of each group.',
+  summary: 'Drop exact and near-duplicate items, paragraphs or lines (MinHash/LSH), keeping one representative of each group.',
   description:
-    'Remove exact and near-duplicate passages locally: give `items` (strings or {id, text}) or a document (`text` or `path`, split into paragraphs or chunks). ' +
+    'Remove exact and near-duplicate passages locally: give `items` (strings or {id, text}) or a document (`text` or `path`, split into paragraphs, lines or chunks). ' +
     'Near duplicates are found with MinHash over word shingles and LSH, then verified (Jaccard, or containment for trimmed copies): copies with ~10% of words edited, a sentence dropped, or different case/whitespace/punctuation are caught, while distinct passages that share phrasing are kept. ' +
+    'An item is only dropped when it is itself similar to the item kept for it (never through a chain), and entries built from one template that differ in a field value, path or name (copyright stanzas, option lists, short lines) are kept. ' +
     'Returns the unique items in original order, the duplicate groups (kept vs dropped, with similarity) and tokens before/after. Use it before summarizing or sending large collections (tickets, logs, scraped pages, chat exports) to a model.',
   inputSchema,
   outputSchema,
@@ -106,8 +107,17 @@ export const dedupeTool = defineTool({
       });
     } else {
       const source = await readTextSource(input, ctx);
-      const pieces = input.split === 'chunks' ? splitChunks(source.text, input.chunkChars) : splitParagraphs(source.text);
-      items = pieces.map((p, i) => ({ id: `${input.split === 'chunks' ? 'c' : 'p'}${i + 1}`, text: p.text }));
+      const pieces =
+        input.split === 'chunks'
+          ? splitChunks(source.text, input.chunkChars).map((p) => p.text)
+          : input.split === 'lines'
+            ? source.text.split(/\r?\n/).filter((line) => line.trim() !== '')
+            : splitParagraphs(source.text).map((p) => p.text);
+      if (pieces.length > ctx.app.config.limits.maxItems) {
+        throw new PrechewError('INPUT_TOO_LARGE', `The document splits into ${pieces.length} ${input.split}, over the limit of ${ctx.app.config.limits.maxItems} items (limits.maxItems). Split it coarser (split "paragraphs" or "chunks") or send it in parts.`);
+      }
+      const prefix = input.split === 'chunks' ? 'c' : input.split === 'lines' ? 'l' : 'p';
+      items = pieces.map((text, i) => ({ id: `${prefix}${i + 1}`, text }));
     }
     const result = await dedupeItems(items, {
       mode: input.mode,

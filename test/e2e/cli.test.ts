@@ -1,8 +1,58 @@
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { splitParagraphs } from '../../src/text/split.js';
+import { childEnv, cliPath, repoRoot, runCli, startHttpChild } from '../helpers/cli.js';
 import { tempDir } from '../helpers/app.js';
+
+/** Over 300 KB of real text: the dedupe fixtures (Debian copyright files and man pages), three times. */
+function realText(): string {
+  const dir = path.join(repoRoot, 'fixtures', 'real', 'dedupe');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.txt')).sort();
+  const once = files.map((f) => readFileSync(path.join(dir, f), 'utf8')).join('\n\n');
+  return [once, once, once].join('\n\n');
+}
+
+/**
+ * A producer process that writes `file` to its stdout in 16 KB chunks with a pause between them,
+ * like a slow disk or network, piped by a real shell into `prechew <args>`.
+ */
+function runPipedFromSlowProducer(file: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const producer = [
+    "const fs = require('fs');",
+    'const data = fs.readFileSync(process.argv[1]);',
+    'let at = 0;',
+    'const next = () => { if (at >= data.length) return; process.stdout.write(data.subarray(at, at + 16384), () => setTimeout(next, 15)); at += 16384; };',
+    'next();',
+  ].join(' ');
+  const quote = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
+  const command = `${quote(process.execPath)} -e ${quote(producer)} ${quote(file)} | ${quote(process.execPath)} ${quote(cliPath)} ${args.map(quote).join(' ')}`;
+  return new Promise((resolve) => {
+    const child = spawn('/bin/sh', ['-c', command], { env: childEnv(env), cwd: tempDir() });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end();
+  });
+}
+
+/** `prechew <args>` with stdin closed (`<&-`) or at /dev/null, as under cron or a service manager. */
+function runWithoutStdin(args: string[], how: 'closed' | 'devnull'): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const quote = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
+  const redirect = how === 'closed' ? '<&-' : '</dev/null';
+  const command = `exec ${quote(process.execPath)} ${quote(cliPath)} ${args.map(quote).join(' ')} ${redirect}`;
+  return new Promise((resolve) => {
+    const child = spawn('/bin/sh', ['-c', command], { env: childEnv(), cwd: tempDir(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 describe('prechew CLI', () => {
   it('prints version and help', async () => {
@@ -44,6 +94,84 @@ describe('prechew CLI', () => {
     const out = JSON.parse(r.stdout) as { entities: Record<string, Array<{ value: string }>> };
     expect(out.entities.phone?.[0]?.value).toBe('+442079460958');
     expect(out.entities.url?.[0]?.value).toMatch(/^https:\/\/example\.org\/about/);
+  });
+
+  it('reads a large stdin from a slow producer completely (dedupe and extract-entities)', async () => {
+    const text = realText();
+    expect(Buffer.byteLength(text)).toBeGreaterThan(300_000);
+    const file = path.join(tempDir(), 'real.txt');
+    writeFileSync(file, text);
+    const dedupe = await runPipedFromSlowProducer(file, ['run', 'dedupe', '-', '--json']);
+    expect(dedupe.stderr).toBe('');
+    expect(dedupe.code).toBe(0);
+    const stats = (JSON.parse(dedupe.stdout) as { stats: { itemsIn: number; itemsOut: number } }).stats;
+    expect(stats.itemsIn).toBe(splitParagraphs(text).length);
+    // The text is three copies of one document: every paragraph of the second and third goes.
+    expect(stats.itemsOut).toBeLessThanOrEqual(stats.itemsIn / 3 + 1);
+    const entities = await runPipedFromSlowProducer(file, ['run', 'extract-entities', '-', '--json', '--arg', 'types=email']);
+    expect(entities.stderr).toBe('');
+    expect(entities.code).toBe(0);
+    const emails = (JSON.parse(entities.stdout) as { entities: { email?: Array<{ value: string }> } }).entities.email ?? [];
+    expect(emails.map((e) => e.value)).toContain('jbr@edlug.org.uk');
+  });
+
+  it('refuses stdin over the input limit, and empty or closed stdin, with a clear error', async () => {
+    const file = path.join(tempDir(), 'big.txt');
+    writeFileSync(file, realText());
+    const tooBig = await runPipedFromSlowProducer(file, ['run', 'dedupe', '-'], { PRECHEW_MAX_INPUT_BYTES: '100000' });
+    expect(tooBig.code).toBe(1);
+    expect(tooBig.stderr).toMatch(/^prechew: \[INPUT_TOO_LARGE\] The text on stdin is over the .* input limit/);
+    expect(tooBig.stdout).toBe('');
+
+    const empty = await runCli(['run', 'dedupe', '-'], { input: '' });
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toMatch(/^prechew: \[INVALID_INPUT\] No text arrived on stdin/);
+    const emptyJson = await runCli(['run', 'dedupe', '-', '--json'], { input: '  \n' });
+    expect(emptyJson.code).toBe(1);
+    expect((JSON.parse(emptyJson.stdout) as { error: { code: string } }).error.code).toBe('INVALID_INPUT');
+
+    for (const how of ['closed', 'devnull'] as const) {
+      const r = await runWithoutStdin(['run', 'extract-entities', '-'], how);
+      expect(r.code, how).toBe(1);
+      expect(r.stderr, how).toMatch(/^prechew: \[INVALID_INPUT\] No text arrived on stdin/);
+    }
+  });
+
+  it('accepts a comma list for array arguments and names the valid values otherwise', async () => {
+    const text = 'Ada Lovelace wrote to ops@example.com on May 3, 2025.';
+    const one = await runCli(['run', 'extract-entities', '--text', text, '--arg', 'types=person', '--json']);
+    expect(one.stderr).toBe('');
+    expect(Object.keys((JSON.parse(one.stdout) as { entities: object }).entities)).toEqual(['person']);
+    const two = await runCli(['run', 'extract-entities', '--text', text, '--arg', 'types=person, email', '--json']);
+    expect(Object.keys((JSON.parse(two.stdout) as { entities: object }).entities).sort()).toEqual(['email', 'person']);
+    const sentiment = await runCli(['run', 'classify', '--text', 'I love this, it works perfectly!', '--json']);
+    expect(sentiment.code).toBe(0);
+    expect(JSON.parse(sentiment.stdout)).toMatchObject({ task: 'sentiment', items: [{ label: 'positive' }] });
+    const badTask = await runCli(['run', 'classify', '--text', 'x', '--arg', 'task=topics']);
+    expect(badTask.code).toBe(1);
+    expect(badTask.stderr).toMatch(/task/);
+    expect(badTask.stderr).toMatch(/"labels"/);
+    expect(badTask.stderr).toMatch(/"sentiment"/);
+  });
+
+  it('prints a Claude Desktop snippet with exactly the configured roots', async () => {
+    const none = await startHttpChild();
+    try {
+      expect(none.stderr()).toMatch(/no file roots allowed/);
+      expect(none.stderr()).toContain('"serve",');
+      expect(none.stderr()).not.toContain('"--root"');
+    } finally {
+      await none.stop();
+    }
+    const root = tempDir('prechew-root-');
+    const one = await startHttpChild(['--root', root]);
+    try {
+      expect(one.stderr()).not.toMatch(/no file roots allowed/);
+      expect(one.stderr()).toMatch(new RegExp(`"--root",\\s*${JSON.stringify(root).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      expect(one.stderr().match(/"--root"/g)).toHaveLength(1);
+    } finally {
+      await one.stop();
+    }
   });
 
   it('extracts entities from a large text in parallel units with the same result as one pass', async () => {

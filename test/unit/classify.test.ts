@@ -167,7 +167,7 @@ describe('classify without a model', () => {
 
   it('rejects unclear requests with INVALID_INPUT', async () => {
     const cases: Array<Record<string, unknown>> = [
-      { text: 'x' },
+      { text: 'x', task: 'labels' },
       { text: 'x', labels: LABELS, task: 'sentiment' },
       { text: 'x', labels: LABELS, engine: 'lexicon' },
       { text: 'x', labels: ['a'] },
@@ -178,6 +178,23 @@ describe('classify without a model', () => {
       expect((await callTool(app, classifyTool, args)).error?.code, JSON.stringify(args)).toBe(
         'INVALID_INPUT',
       );
+  });
+
+  it('defaults the task to sentiment, or to labels when labels are given, and names the valid tasks', async () => {
+    const plain = await callTool(app, classifyTool, { text: 'I love this product, it works perfectly!' });
+    expect(plain.isError).toBe(false);
+    expect(plain.structured).toMatchObject({ task: 'sentiment', engine: 'lexicon', labels: ['positive', 'negative', 'neutral'] });
+    const asLabels = await callTool(app, classifyTool, { text: 'I was charged twice', labels: LABELS, task: 'labels' });
+    // Accepted as a task; without a model it is the engine that is missing, not the argument.
+    expect(asLabels.error?.code).toBe('ENGINE_UNAVAILABLE');
+    const noLabels = await callTool(app, classifyTool, { text: 'x', task: 'labels' });
+    expect(noLabels.error?.code).toBe('INVALID_INPUT');
+    expect(noLabels.text).toContain('needs `labels`');
+    const bogus = await callTool(app, classifyTool, { text: 'x', task: 'topics' });
+    expect(bogus.error?.code).toBe('INVALID_INPUT');
+    expect(bogus.text).toContain('task');
+    expect(bogus.text).toContain('"labels"');
+    expect(bogus.text).toContain('"sentiment"');
   });
 
   it('refuses a batch over the size limit with INPUT_TOO_LARGE', async () => {

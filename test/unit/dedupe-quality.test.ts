@@ -11,7 +11,9 @@
  * seeds without letting a real regression (a broken hash, LSH or verifier) through.
  */
 import { describe, expect, it } from 'vitest';
-import { dedupeItems, type DedupeResult } from '../../src/text/dedupe.js';
+import { DEFAULT_DEDUPE_THRESHOLD, dedupeItems, type DedupeResult } from '../../src/text/dedupe.js';
+import { containment, jaccard, shingleSet } from '../../src/text/minhash.js';
+import { tokenizeWords } from '../../src/text/normalize.js';
 import {
   generateNearDupCorpus,
   pairwiseScores,
@@ -64,6 +66,24 @@ describe('dedupe quality on the near-duplicate corpus', () => {
       expect(heavyMissed / heavy.length).toBeLessThanOrEqual(0.02);
     });
   }
+
+  it('measures every dropped item against the item kept for it, never through a chain', async () => {
+    const { items: corpus } = generateNearDupCorpus({ seed: 6, bases: 400, copiesPerBase: 3 });
+    const { result } = await score(corpus);
+    const sets = corpus.map((c) => shingleSet(tokenizeWords(c.text), 3));
+    let near = 0;
+    for (const g of result.groups) {
+      for (const d of g.dropped) {
+        expect(d.similarity).toBeGreaterThanOrEqual(DEFAULT_DEDUPE_THRESHOLD);
+        if (d.reason === 'exact') continue;
+        near++;
+        const a = sets[g.keptIndex]!;
+        const b = sets[d.index]!;
+        expect(d.reason === 'near' ? jaccard(a, b) : containment(a, b)).toBeCloseTo(d.similarity, 3);
+      }
+    }
+    expect(near).toBeGreaterThan(500);
+  });
 
   it('exact mode merges only formatting-only copies, and all of them', async () => {
     const { items: corpus } = generateNearDupCorpus({ seed: 3, bases: 400, copiesPerBase: 3 });

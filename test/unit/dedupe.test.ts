@@ -221,6 +221,26 @@ describe('dedupeItems — near', () => {
     expect(dropped_.get(5)?.kept).toBe(1);
   });
 
+  it('never chains: an item is dropped only for an item it is itself similar to', async () => {
+    // Five passages that overlap like roof tiles: each shares 40 of 60 words with its neighbours
+    // (J = 0.49) and 20 with the next but one (J = 0.18). Union-find used to merge all five and
+    // report the last one against the first at J = 0.
+    const vocabulary = PASSAGE_A.split(' ').concat(PASSAGE_B.split(' ')).map((w, i) => `${w.replace(/\W/g, '')}x${i}`);
+    const tiles = [0, 20, 40, 60, 80].map((start) => vocabulary.slice(start, start + 60).join(' '));
+    const result = await dedupeItems(items(...tiles));
+    const sets = tiles.map((t) => shingleSet(tokenizeWords(t), 3));
+    expect(jaccard(sets[0]!, sets[1]!)).toBeGreaterThan(0.4);
+    expect(jaccard(sets[0]!, sets[2]!)).toBeLessThan(0.2);
+    for (const g of result.groups) {
+      for (const d of g.dropped) {
+        expect(d.similarity).toBeGreaterThanOrEqual(DEFAULT_DEDUPE_THRESHOLD);
+        expect(jaccard(sets[g.keptIndex]!, sets[d.index]!)).toBeCloseTo(d.similarity, 3);
+      }
+    }
+    // The best-connected tiles (1 and 3) are kept, each with its direct neighbours.
+    expect(result.keptIndices).toEqual([1, 3]);
+  });
+
   it('keeps the first item of a group even when it is the edited copy', async () => {
     const result = await dedupeItems(items(editEveryNth(PASSAGE_B, 12), PASSAGE_A, PASSAGE_B));
     expect(result.keptIndices).toEqual([0, 1]);
@@ -285,18 +305,25 @@ describe('dedupeItems — near', () => {
     );
   });
 
-  it('judges short lines by the same word-shingle rule', async () => {
+  it('matches short lines only when they are long enough and differ in no name or path', async () => {
+    // Lines under ~10 words (8 shingles) match exactly or not at all: "file" and "folder" share
+    // most of their few shingles and still say different things. (This used to drop line 3 as a
+    // near duplicate of line 2 at J = 0.71.)
     const lines = [
       'Click Save to keep your changes.',
-      'Click Cancel to discard your changes.', // two of six words differ: J = 0.11, kept
+      'Click Cancel to discard your changes.',
       'Press Delete to remove the selected file.',
-      'Press Delete to remove the selected folder.', // one of eight words differs: J = 0.71, a near duplicate
-      'Disk usage on /var is above 90 percent',
-      'Memory usage on worker 3 is above 75 percent', // J = 0.09, kept
+      'Press Delete to remove the selected folder.',
+      'The nightly backup of the billing database finished without errors on the primary server',
+      'The nightly backup of the billing database finished without any errors on the primary server', // one word inserted: J = 0.67
+      'The nightly backup of the billing database finished without errors on the primary server in Frankfurt',
+      'The nightly backup of the billing database finished without errors on the primary server in Dublin', // another place: kept
     ];
     const result = await dedupeItems(items(...lines));
-    expect(result.keptIndices).toEqual([0, 1, 2, 4, 5]);
-    expect(droppedOf(result).get(3)).toMatchObject({ kept: 2, reason: 'near' });
+    const dropped = droppedOf(result);
+    expect(result.keptIndices).toEqual([0, 1, 2, 3, 4, 6, 7]);
+    expect(dropped.get(5)).toMatchObject({ kept: 4, reason: 'near' });
+    expect(dropped.get(5)!.similarity).toBeCloseTo(0.6667, 3);
   });
 
   it('keeps distinct passages of one templated document apart', async () => {

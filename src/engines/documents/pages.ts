@@ -18,6 +18,17 @@ export function parsePageRanges(spec: string | undefined, total: number, name: s
       );
     }
     const start = m[1] ? Number(m[1]) : 1;
+    if (start > total) {
+      // "200-" on a 111-page file: say how long the document is, not that ranges run low to high.
+      const pages = `${total} page${total === 1 ? '' : 's'}`;
+      throw new PrechewError(
+        'INVALID_INPUT',
+        total === 0
+          ? `Page selection "${spec}" asks for page ${start}, but ${name} has no pages.`
+          : `Page selection "${spec}" asks for page ${start}, but ${name} has ${pages}: valid pages are 1-${total} (e.g. "1-${Math.min(10, total)}", "${total}-" for the last page, or "-3" for the first three).`,
+        { pages: total },
+      );
+    }
     const end = m[2] ? (m[3] ? Number(m[3]) : total) : start;
     if (start < 1 || end < start) {
       throw new PrechewError(
