@@ -94,7 +94,9 @@ export const NAME_STOPS: ReadonlySet<string> = new Set(
   enterprises technologies labs laboratories agency authority council commission committee society
   federation ministry department college academy museum hospital project team fund systems software
   debian gnu linux ubuntu free public general license see note chapter section part page figure table
-  version release changes news model`),
+  version release changes news model
+  call email mail ask contact tell meet thank see ping write invite message text phone ring cc bcc welcome
+  congratulate forward send reply notify remind introduce attention attn per via ask`),
 );
 
 /** Titles: a name being read stops before one, and a "name" that runs into one is not a name ("French Finance Minister"). */

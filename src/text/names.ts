@@ -275,6 +275,9 @@ export function extendNameBack(text: string, start: number): number {
     const word = text.slice(wordStart, best - 1);
     if (classify(word) !== 'name' || !LOWER_RE.test(word) || /\.$/.test(word)) break;
     if (wordStart > 0 && isWordChar(text[wordStart - 1])) break;
+    // A capitalised word opening a sentence is capitalised for that reason alone ("Call Maria
+    // Garcia"): only a known given name is taken there.
+    if (atSentenceStart(text, wordStart) && !GIVEN_NAMES.has(word)) break;
     best = wordStart;
   }
   return best;

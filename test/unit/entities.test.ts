@@ -67,6 +67,13 @@ describe('extractEntities: people, organizations, places', () => {
     expect(find(result, 'person', "John O'Neil")?.text).toBe("John O'Neil");
   });
 
+  it('does not take a sentence-opening verb into the name ("Call Maria Garcia")', () => {
+    const text = 'Call Maria Garcia at maria@example.com. Email John Smith today. Ask Peter Jones. Then Aiko Tanaka left.';
+    const people = extractEntities(text, { types: ['person'] }).entities.person?.map((e) => e.text);
+    expect(people).toEqual(expect.arrayContaining(['Maria Garcia', 'John Smith', 'Peter Jones', 'Aiko Tanaka']));
+    expect(people?.some((p) => /^(Call|Email|Ask|Then) /.test(p))).toBe(false);
+  });
+
   it('finds multi-word organizations with legal or institutional words, and "X of Y" names', () => {
     const orgs = values(result, 'organization');
     for (const name of [

@@ -167,12 +167,20 @@ describe('names are redacted whole, and everywhere in the vault', () => {
     expect(will).toBe('⟦PERSON_1⟧ <⟦EMAIL_1⟧> said he will come in May. Will arrived late; ⟦PERSON_1⟧ apologised.');
   });
 
-  // depends on the person-detection work in entities.ts: the tagger misses both names at the
-  // moment, so this is marked as an expected failure; turn `test.fails` into `test` once it finds them.
-  test.fails('names in prose with no other clue are found by the entity tagger', () => {
-    // depends on the person-detection work in entities.ts
-    const out = pseudonymize('Even Scharning fixed the build and Evgeniy Gorbanev reviewed it.', new Vault('v_p')).text;
-    expect(out).not.toMatch(/Scharning|Gorbanev/);
+  test('names in prose with no other clue are found', () => {
+    const vault = new Vault('v_p');
+    const out = pseudonymize('The build broke and Evgeniy Gorbanev reviewed it. The fix came from Roozbeh Pournader and Derick Rethans.', vault).text;
+    expect(out).not.toMatch(/Evgeniy|Gorbanev|Roozbeh|Pournader|Derick|Rethans/);
+    // In the credit line where tzdata's NEWS has them, both names of the issue are found.
+    expect(pseudonymize('(Thanks to Heitor David Pinto and Even Scharning.)', vault).text).toBe('(Thanks to ⟦PERSON_4⟧ and ⟦PERSON_5⟧.)');
+  });
+
+  // A known gap, kept visible: a given name that is also a common word ("Even", "Will", "May")
+  // opening a sentence is read as the word, so its surname is not taken either. Turn this into
+  // `test` when the rule learns to take "Even Scharning fixed…" without taking "Even so, …".
+  test.fails('a common-word given name opening a sentence is not yet taken as a name', () => {
+    const out = pseudonymize('Even Scharning fixed the build.', new Vault('v_q')).text;
+    expect(out).not.toMatch(/Scharning/);
   });
 
   test('a one-word name in the vault that is also a common word keeps the same rule', () => {
