@@ -182,9 +182,10 @@ describe('document sandbox', () => {
   });
 
   it('cancels a running conversion by terminating its worker', async () => {
-    const html = `<html><body>${'<div>'.repeat(2000)}x${'</div>'.repeat(2000)}</body></html>`;
+    // A long PDF keeps its worker busy for seconds (deep HTML no longer does: it converts quickly).
+    const pdf = await fx.makeReportPdf({ pages: 300 });
     const controller = new AbortController();
-    const pending = run(html, 'cancel.html', { signal: controller.signal });
+    const pending = run(pdf, 'cancel.pdf', { signal: controller.signal, pdfEngine: 'pdfjs' });
     setTimeout(() => controller.abort(), 200);
     expect((await errorOf(pending)).code).toBe('CANCELLED');
   });
