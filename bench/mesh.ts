@@ -14,7 +14,14 @@ import { dispatchUnits, type UnitBackend } from '../src/jobs/dispatch.js';
 import { UnitRegistry } from '../src/jobs/registry.js';
 import { makeUnit, type Unit } from '../src/jobs/units.js';
 import { ConsentGate, DEFAULT_CONSENT } from '../src/mesh/consent.js';
-import { issueManifest, manifestDigest, signResultClaim, sha256Hex, verifyManifest, NonceCache } from '../src/mesh/envelope.js';
+import {
+  issueManifest,
+  manifestDigest,
+  signResultClaim,
+  sha256Hex,
+  verifyManifest,
+  NonceCache,
+} from '../src/mesh/envelope.js';
 import { loadOrCreateIdentity, type NodeIdentity } from '../src/mesh/identity.js';
 import { PeerClient } from '../src/mesh/peer-client.js';
 import { createPeerHttpHandler } from '../src/mesh/peer-endpoint.js';
@@ -24,8 +31,10 @@ import { TrustList } from '../src/mesh/trust.js';
 import { DEFAULT_WORKER_LIMITS, WorkerPolicy } from '../src/mesh/worker-policy.js';
 
 const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
-const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
-const newIdentity = (): NodeIdentity => loadOrCreateIdentity(mkdtempSync(path.join(tmpdir(), 'prechew-bench-node-')));
+const pct = (xs: number[], p: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+const newIdentity = (): NodeIdentity =>
+  loadOrCreateIdentity(mkdtempSync(path.join(tmpdir(), 'prechew-bench-node-')));
 
 const KIND = 'bench.echo';
 let slowMs = 0;
@@ -44,7 +53,9 @@ function registry(): UnitRegistry {
   });
 }
 
-async function startNode(requester: NodeIdentity): Promise<{ identity: NodeIdentity; url: string; server: http.Server }> {
+async function startNode(
+  requester: NodeIdentity,
+): Promise<{ identity: NodeIdentity; url: string; server: http.Server }> {
   const identity = newIdentity();
   const consent = new ConsentGate({ ...DEFAULT_CONSENT, accept: 'always' });
   consent.observe(0);
@@ -63,9 +74,17 @@ async function startNode(requester: NodeIdentity): Promise<{ identity: NodeIdent
   return { identity, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mesh`, server };
 }
 
-const local: UnitBackend = { id: 'local', label: 'this node', local: true, slots: () => 1, accepts: () => true, run: async (u) => ({ n: (u.input as { n: number }).n }) };
+const local: UnitBackend = {
+  id: 'local',
+  label: 'this node',
+  local: true,
+  slots: () => 1,
+  accepts: () => true,
+  run: async (u) => ({ n: (u.input as { n: number }).n }),
+};
 const noLocal: UnitBackend = { ...local, slots: () => 0 };
-const units = (count: number, pad = ''): Unit[] => Array.from({ length: count }, (_, n) => makeUnit(KIND, { n, pad }));
+const units = (count: number, pad = ''): Unit[] =>
+  Array.from({ length: count }, (_, n) => makeUnit(KIND, { n, pad }));
 
 export async function benchMesh(): Promise<Record<string, number | string>> {
   const figures: Record<string, number | string> = {};
@@ -78,22 +97,54 @@ export async function benchMesh(): Promise<Record<string, number | string>> {
   let started = performance.now();
   const rounds = 20;
   for (let i = 0; i < rounds; i++) {
-    const m = issueManifest(requester, { unitId: `u${i}`, kind: KIND, kindVersion: '1', input: mb, deadlineMs: 60_000, worker: peer.signPublic });
+    const m = issueManifest(requester, {
+      unitId: `u${i}`,
+      kind: KIND,
+      kindVersion: '1',
+      input: mb,
+      deadlineMs: 60_000,
+      worker: peer.signPublic,
+    });
     verifyManifest(m, { trusted: trust, self: peer.signPublic, nonces: new NonceCache() });
-    signResultClaim(peer, { unitId: `u${i}`, manifestDigest: manifestDigest(m), outputDigest: sha256Hex(mb), outputBytes: mb.length, engine: { name: KIND, version: '1' }, startedAt: 0, finishedAt: 0 });
+    signResultClaim(peer, {
+      unitId: `u${i}`,
+      manifestDigest: manifestDigest(m),
+      outputDigest: sha256Hex(mb),
+      outputBytes: mb.length,
+      engine: { name: KIND, version: '1' },
+      startedAt: 0,
+      finishedAt: 0,
+    });
   }
-  figures['sign + verify (manifest and result, sha256 of 1 MB) ms/MB'] = round((performance.now() - started) / rounds);
+  figures['sign + verify (manifest and result, sha256 of 1 MB) ms/MB'] = round(
+    (performance.now() - started) / rounds,
+  );
   started = performance.now();
-  for (let i = 0; i < rounds; i++) openPayload(peer.sealPrivate, peer.sealPublic, sealPayload(peer.sealKey, mb, Buffer.from('aad')), Buffer.from('aad'));
+  for (let i = 0; i < rounds; i++)
+    openPayload(
+      peer.sealPrivate,
+      peer.sealPublic,
+      sealPayload(peer.sealKey, mb, Buffer.from('aad')),
+      Buffer.from('aad'),
+    );
   figures['seal + open ms/MB'] = round((performance.now() - started) / rounds);
   const small = Buffer.alloc(1024, 7);
   started = performance.now();
-  for (let i = 0; i < 500; i++) openPayload(peer.sealPrivate, peer.sealPublic, sealPayload(peer.sealKey, small, Buffer.from('aad')), Buffer.from('aad'));
+  for (let i = 0; i < 500; i++)
+    openPayload(
+      peer.sealPrivate,
+      peer.sealPublic,
+      sealPayload(peer.sealKey, small, Buffer.from('aad')),
+      Buffer.from('aad'),
+    );
   figures['seal + open ms/KB'] = round((performance.now() - started) / 500, 3);
 
   const nodes = [await startNode(requester), await startNode(requester), await startNode(requester)];
   const trusted = new TrustList(nodes.map((n, i) => ({ name: `node${i + 1}`, key: n.identity.nodeKey })));
-  const clients = nodes.map((n) => new PeerClient({ identity: requester, trusted, registry: registry(), url: n.url, version: 'bench' }));
+  const clients = nodes.map(
+    (n) =>
+      new PeerClient({ identity: requester, trusted, registry: registry(), url: n.url, version: 'bench' }),
+  );
   for (const c of clients) await c.checkStatus();
 
   // Dispatch overhead per empty unit, one at a time, over one peer.
@@ -117,23 +168,39 @@ export async function benchMesh(): Promise<Record<string, number | string>> {
   for (const count of [1, 2, 3]) {
     started = performance.now();
     await dispatchUnits(units(1000), [noLocal, ...clients.slice(0, count)]);
-    figures[`1,000 empty units over ${count} peer(s): units/s`] = Math.round(1000 / ((performance.now() - started) / 1000));
+    figures[`1,000 empty units over ${count} peer(s): units/s`] = Math.round(
+      1000 / ((performance.now() - started) / 1000),
+    );
   }
   for (const verify of ['none', 'quorum', 'spot'] as const) {
     started = performance.now();
-    await dispatchUnits(units(500), [local, ...clients], { verify, deterministic: () => true, spotFraction: 0.1 });
-    figures[`500 empty units, 3 peers + local, verify=${verify}: s`] = round((performance.now() - started) / 1000);
+    await dispatchUnits(units(500), [local, ...clients], {
+      verify,
+      deterministic: () => true,
+      spotFraction: 0.1,
+    });
+    figures[`500 empty units, 3 peers + local, verify=${verify}: s`] = round(
+      (performance.now() - started) / 1000,
+    );
   }
   // A 64 KB unit (a few seconds of audio would be far more; this is the per-byte cost on loopback).
   started = performance.now();
   await dispatchUnits(units(100, 'x'.repeat(64 * 1024)), [noLocal, clients[0]!]);
-  figures['100 units of 64 KB via one peer: MB/s'] = round((100 * 64) / 1024 / ((performance.now() - started) / 1000));
+  figures['100 units of 64 KB via one peer: MB/s'] = round(
+    (100 * 64) / 1024 / ((performance.now() - started) / 1000),
+  );
 
   // A peer that vanishes mid-unit: time from its sockets dying to the unit finishing elsewhere.
   slowMs = 2000;
   const doomed = await startNode(requester);
   const doomedTrust = new TrustList([{ name: 'doomed', key: doomed.identity.nodeKey }]);
-  const doomedClient = new PeerClient({ identity: requester, trusted: doomedTrust, registry: registry(), url: doomed.url, version: 'bench' });
+  const doomedClient = new PeerClient({
+    identity: requester,
+    trusted: doomedTrust,
+    registry: registry(),
+    url: doomed.url,
+    version: 'bench',
+  });
   await doomedClient.checkStatus();
   let killedAt = 0;
   const lateLocal: UnitBackend = { ...local, slots: () => (killedAt ? 1 : 0) };

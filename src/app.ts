@@ -11,6 +11,7 @@ import type { AppServices } from './services.js';
 import type { MeshService } from './mesh/service.js';
 import { ensureWhisperUnitHandler } from './tools/transcribe.js';
 import { registerSummarizeUnits } from './tools/summarize.js';
+import { registerEntityUnits } from './tools/extract-entities.js';
 import { version } from './version.js';
 
 export interface App extends AppServices {
@@ -105,6 +106,7 @@ export function createApp(config: Config): App {
   // Every unit kind is known from the start, so this node can take any of them from a peer.
   ensureWhisperUnitHandler(app);
   registerSummarizeUnits(app);
+  registerEntityUnits(app);
   return app;
 }
 

@@ -54,6 +54,8 @@ export interface RemoteBackends {
   readonly unitTimeoutMs: number;
   /** Told which backends a job caught returning wrong results. */
   noteExcluded(entries: Array<{ backend: string; reason: string }>): void;
+  /** Unit slots on reachable, accepting peers right now (so a job can be cut into enough units). */
+  peerSlots(): number;
 }
 
 /** Runs units in this process through registered handlers, and hands them to peers when a mesh is attached. */

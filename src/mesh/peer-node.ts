@@ -131,7 +131,9 @@ export class PeerNode {
       if (combined.aborted) throw new PrechewError('TIMEOUT', 'The unit deadline passed while it ran.');
       let outputBytes = Buffer.from(canonicalJson(spec.output.parse(output)));
       if (this.options.corruptOutputs)
-        outputBytes = Buffer.from(canonicalJson(corrupt(JSON.parse(outputBytes.toString('utf8')))));
+        outputBytes = Buffer.from(
+          canonicalJson(corrupt(JSON.parse(outputBytes.toString('utf8')), spec.output)),
+        );
       const requesterKey = trusted.require(m.requester);
       const payload = sealPayload(requesterKey.sealKey, outputBytes, payloadAad(digest, 'output')).toString(
         'base64',
@@ -199,12 +201,43 @@ export class PeerNode {
   }
 }
 
-/** A wrong but well-formed output: numbers shifted, strings reversed (test-only fault injection). */
-function corrupt(value: unknown): unknown {
+/** Every number shifted by one. */
+function shiftNumbers(value: unknown): unknown {
   if (typeof value === 'number') return value + 1;
-  if (typeof value === 'string') return [...value].reverse().join('') + '~';
-  if (Array.isArray(value)) return value.map(corrupt);
+  if (Array.isArray(value)) return value.map(shiftNumbers);
   if (value && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, corrupt(v)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shiftNumbers(v)]));
+  return value;
+}
+
+/** The last item of the first non-empty array, dropped. */
+function dropOne(value: unknown): unknown {
+  let done = false;
+  const walk = (v: unknown): unknown => {
+    if (done) return v;
+    if (Array.isArray(v)) {
+      if (v.length > 0 && !v.some((x) => Array.isArray(x) && x.length > 0)) {
+        done = true;
+        return v.slice(0, -1);
+      }
+      return v.map(walk);
+    }
+    if (v && typeof v === 'object')
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(value);
+}
+
+/**
+ * A wrong but well-formed output (test-only fault injection): the first alteration that still
+ * passes the kind's output schema, so only a comparison with another node's answer catches it.
+ */
+function corrupt(value: unknown, schema: { safeParse(v: unknown): { success: boolean } }): unknown {
+  const original = canonicalJson(value);
+  for (const alter of [shiftNumbers, dropOne]) {
+    const changed = alter(value);
+    if (canonicalJson(changed) !== original && schema.safeParse(changed).success) return changed;
+  }
   return value;
 }

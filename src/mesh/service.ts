@@ -238,7 +238,26 @@ export class MeshService implements RemoteBackends {
 
   /** Records the verdicts of a finished job (a peer caught lying stays excluded for this process's life). */
   noteExcluded(entries: Array<{ backend: string; reason: string }>): void {
-    for (const e of entries) if (e.reason.includes('wrong result')) this.excluded.set(e.backend, e.reason);
+    for (const e of entries) {
+      if (!e.reason.includes('wrong result') || this.excluded.has(e.backend)) continue;
+      this.excluded.set(e.backend, e.reason);
+      log.warn(`mesh: excluded ${e.backend} for the rest of this run: it ${e.reason}`);
+    }
+  }
+
+  peerSlots(): number {
+    if (this.options.settings.offload === 'off') return 0;
+    let slots = 0;
+    for (const c of this.clients.values()) {
+      if (
+        c.peer &&
+        c.health.reachable &&
+        !this.excluded.has(c.id) &&
+        c.peer.signPublic !== this.identity.signPublic
+      )
+        slots += c.slots();
+    }
+    return slots;
   }
 
   peerRows(): PeerRow[] {

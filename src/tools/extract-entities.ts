@@ -4,9 +4,10 @@ import { entityUnitCount, extractEntitiesUnit, mergeEntityUnits, sliceAtParagrap
 import { defaultWorkerCount, runOnWorkers, workerThreadsAvailable } from '../jobs/worker-pool.js';
 import { countWords } from '../text/words.js';
 import { throwIfCancelled } from '../errors.js';
-import type { ProgressReporter } from '../jobs/units.js';
+import { makeUnit, runUnits, type LocalExecutor, type ProgressReporter } from '../jobs/units.js';
+import type { AppServices } from '../services.js';
 import { defineTool } from './types.js';
-import { readTextSource, textOrPathShape } from './inputs.js';
+import { offloadField, readTextSource, textOrPathShape } from './inputs.js';
 
 const entitySchema = z.object({
   type: z.enum(ENTITY_TYPES),
@@ -30,6 +31,7 @@ const inputSchema = z
       .regex(/^[A-Za-z]{2}$/)
       .optional()
       .describe('ISO 3166 country code used to normalize phone numbers written without +country prefix, e.g. "US", "DE".'),
+    offload: offloadField,
   })
   .strict();
 
@@ -61,13 +63,80 @@ function render(out: Output): string {
 /** Above this size the text is split into units extracted on worker threads, one per core. */
 export const PARALLEL_ENTITIES_CHARS = 200_000;
 
-async function extractInUnits(text: string, options: ExtractOptions, signal: AbortSignal, progress: ProgressReporter): Promise<EntitiesResult & { units: number }> {
+export const ENTITIES_UNIT_KIND = 'entities.extract';
+
+const entitiesUnitInputSchema = z.object({
+  text: z.string(),
+  offset: z.number().int().nonnegative(),
+  options: z
+    .object({
+      types: z.array(z.enum(ENTITY_TYPES)).optional(),
+      merge: z.boolean().optional(),
+      referenceDate: z.string().optional(),
+      defaultCountry: z.string().optional(),
+    })
+    .strict(),
+});
+const entitiesUnitOutputSchema = z.object({
+  offset: z.number().int(),
+  result: z.object({
+    entities: z.record(z.string(), z.array(entitySchema.loose())),
+    counts: z.record(z.string(), z.number().int()),
+    total: z.number().int(),
+  }),
+});
+
+/**
+ * Registers "entities.extract" on the app's executor: a slice of text in, its entities out. It runs
+ * on a worker thread when the build has them (so the event loop stays free), and on peers when the
+ * mesh offloads; the output is deterministic, so `mesh.verify: quorum` can compare it.
+ */
+export function registerEntityUnits(app: AppServices): void {
+  const executor = app.executor as LocalExecutor;
+  if (typeof executor.registerKind !== 'function' || executor.has(ENTITIES_UNIT_KIND)) return;
+  executor.registerKind<EntitiesUnitInput, EntitiesUnitOutput>({
+    kind: ENTITIES_UNIT_KIND,
+    version: '1',
+    input: entitiesUnitInputSchema as unknown as z.ZodType<EntitiesUnitInput>,
+    output: entitiesUnitOutputSchema as unknown as z.ZodType<EntitiesUnitOutput>,
+    maxInputBytes: 16 * 1024 * 1024,
+    deterministic: true,
+    handler: async (input, uctx) => {
+      if (!workerThreadsAvailable()) return extractEntitiesUnit(input);
+      const [out] = await runOnWorkers<EntitiesUnitInput, EntitiesUnitOutput>(new URL('../text/entities-units.js', import.meta.url), 'extractEntitiesUnit', [input], { workers: 1, signal: uctx.signal });
+      return out!;
+    },
+  });
+}
+
+async function extractInUnits(
+  text: string,
+  options: ExtractOptions,
+  ctx: { app: AppServices; signal: AbortSignal; offload: 'auto' | 'off' | undefined },
+  progress: ProgressReporter,
+): Promise<EntitiesResult & { units: number }> {
+  const { signal } = ctx;
   if (text.length < PARALLEL_ENTITIES_CHARS) return { ...extractEntities(text, options), units: 1 };
   const workers = defaultWorkerCount();
-  const units: EntitiesUnitInput[] = sliceAtParagraphs(text, entityUnitCount(text.length, workers)).map((s) => ({ text: s.text, offset: s.offset, options }));
+  const executor = ctx.app.executor as LocalExecutor;
+  const meshOn = executor.remote !== undefined && ctx.offload !== 'off';
+  // With peers, cut the text so every slot (here and on them) gets a share.
+  const slots = workers + (meshOn ? (executor.remote?.peerSlots() ?? 0) : 0);
+  const units: EntitiesUnitInput[] = sliceAtParagraphs(text, entityUnitCount(text.length, slots)).map((s) => ({ text: s.text, offset: s.offset, options }));
   let parts: EntitiesUnitOutput[];
-  if (workers >= 2 && workerThreadsAvailable()) {
-    parts = await runOnWorkers<EntitiesUnitInput, EntitiesUnitOutput>(new URL('../text/entities-units.js', import.meta.url), 'extractEntitiesUnit', units, { workers, signal });
+  if (executor.has(ENTITIES_UNIT_KIND) && (meshOn || (workers >= 2 && workerThreadsAvailable()))) {
+    // Units go through the executor: worker threads here, and trusted peers when the mesh offloads.
+    parts = await runUnits<EntitiesUnitInput, EntitiesUnitOutput>(
+      executor,
+      units.map((u) => makeUnit(ENTITIES_UNIT_KIND, u)),
+      {
+        concurrency: workers,
+        signal,
+        offload: ctx.offload,
+        label: 'unit',
+        onProgress: (p) => progress({ progress: p.progress, total: p.total, message: `extracted unit ${p.progress} of ${units.length}${p.ranOn ? ` on ${p.ranOn}` : ''}` }),
+      },
+    );
   } else {
     // In-process: one unit at a time, yielding between units so a cancellation can land.
     parts = [];
@@ -104,7 +173,7 @@ export const extractEntitiesTool = defineTool({
       ...(input.referenceDate ? { referenceDate: input.referenceDate } : {}),
       ...(input.country ? { defaultCountry: input.country.toUpperCase() } : {}),
     };
-    const result = await extractInUnits(source.text, options, ctx.signal, (p) => ctx.progress(p));
+    const result = await extractInUnits(source.text, options, { app: ctx.app, signal: ctx.signal, offload: input.offload }, (p) => ctx.progress(p));
     // Progress only grows: the in-process path has reported unit counts by now.
     ctx.progress({ progress: result.units, total: result.units, message: 'done' });
     const entities: Record<string, Entity[]> = {};

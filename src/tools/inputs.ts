@@ -8,6 +8,12 @@ import { PrechewError } from '../errors.js';
 import { tooLarge } from '../files.js';
 import type { ToolContext } from './types.js';
 
+/** Per-call override of `mesh.offload` for tools whose work is split into units. */
+export const offloadField = z
+  .enum(['auto', 'off'])
+  .optional()
+  .describe('Send units of this call to trusted peer nodes ("auto") or keep them on this machine ("off"); default: the node\'s mesh.offload setting.');
+
 export const textOrPathShape = {
   text: z.string().optional().describe('The text to process, inline.'),
   path: z

@@ -7,7 +7,7 @@ import { makeUnit, runUnits, type LocalExecutor, type Unit } from '../jobs/units
 import { getCache, cacheKey } from '../store/cache.js';
 import { summarizeExtractive } from '../text/extractive-summary.js';
 import type { AppServices } from '../services.js';
-import { readTextSource, textOrPathShape } from './inputs.js';
+import { offloadField, readTextSource, textOrPathShape } from './inputs.js';
 import { defineTool, type ToolContext } from './types.js';
 
 const STYLES = ['paragraph', 'bullets', 'key-points'] as const;
@@ -59,6 +59,7 @@ const inputSchema = z
       .max(8192)
       .optional()
       .describe('Hard cap on the summary length in model tokens (llm engine).'),
+    offload: offloadField,
   })
   .strict();
 type Input = z.infer<typeof inputSchema>;
@@ -299,6 +300,7 @@ async function summarizeWithLlm(
         missing.map((i) => units[i]!),
         {
           concurrency: app.config.models.llm.concurrency,
+          offload: input.offload,
           signal: ctx.signal,
           label: 'chunk',
           onProgress: (u) => {

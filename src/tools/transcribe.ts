@@ -19,7 +19,7 @@ import { formatBytes } from '../files.js';
 import { LocalExecutor, makeUnit, runUnits, type UnitHandler } from '../jobs/units.js';
 import { getService, type AppServices } from '../services.js';
 import { cacheKey, getCache } from '../store/cache.js';
-import type { FileReader } from './inputs.js';
+import { offloadField, type FileReader } from './inputs.js';
 import { defineTool, type ToolContext } from './types.js';
 
 export const WHISPER_UNIT_KIND = 'whisper.transcribe';
@@ -71,6 +71,7 @@ const inputSchema = z
       .describe(
         'How the transcript is rendered as text: plain `text` (default), timed `segments`, `srt` or `vtt` subtitles, or `json`.',
       ),
+    offload: offloadField,
   })
   .strict();
 type Input = z.infer<typeof inputSchema>;
@@ -261,6 +262,8 @@ export interface TranscribeRequest {
   translate: boolean;
   initialPrompt?: string | undefined;
   wordTimestamps: boolean;
+  /** Per-call override of mesh.offload. */
+  offload?: 'auto' | 'off' | undefined;
 }
 
 export interface TranscriptResult {
@@ -351,6 +354,7 @@ export async function transcribeBytes(
   });
   const results = await runUnits<WhisperUnitInput, UnitTranscript>(app.executor, units, {
     signal: ctx.signal,
+    offload: request.offload,
     label: 'unit',
     onProgress: (u) =>
       ctx.progress({
@@ -472,6 +476,7 @@ export const transcribeTool = defineTool({
         translate: input.translate,
         initialPrompt: input.initialPrompt,
         wordTimestamps: input.wordTimestamps,
+        offload: input.offload,
       },
       ctx,
     );

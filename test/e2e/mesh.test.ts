@@ -245,3 +245,105 @@ describe('mesh: real nodes on loopback', { timeout: 240_000 }, () => {
     expect(s.segments.map((x) => x.text).join('|')).toBe(local.text);
   });
 });
+
+describe(
+  'mesh: deterministic units, verification and hung workers (real nodes)',
+  { timeout: 240_000 },
+  () => {
+    // 4 units of about 900 KB: emails only, so extraction is quick and the output deterministic.
+    const lines: string[] = [];
+    for (let i = 0; i < 36_000; i++)
+      lines.push(
+        `Ticket ${i}: write to user${i}@example.org about order ${i * 7}, or to team${i % 50}@example.com.\n`,
+      );
+    const bigText = lines.join('\n');
+
+    // The result is paginated; the first page (the most frequent emails, with every offset), the
+    // total and the counts are compared.
+    async function entities(
+      node: Node,
+      offload: 'auto' | 'off',
+    ): Promise<{ total: number; digest: string; progress: string[] }> {
+      const client = await connectHttp(node.server!.url);
+      const progress: string[] = [];
+      try {
+        const r = await client.callTool(
+          { name: 'extract-entities', arguments: { text: bigText, types: ['email'], offload } },
+          { onprogress: (p) => progress.push(p.message ?? ''), timeout: 180_000 },
+        );
+        expect(r.isError ?? false).toBe(false);
+        const s = r.structuredContent as { total: number; counts: unknown; entities: unknown };
+        return { total: s.total, digest: JSON.stringify([s.total, s.counts, s.entities]), progress };
+      } finally {
+        await client.close();
+      }
+    }
+
+    it('quorum catches a worker that returns wrong results, excludes it, and the result equals a local run', async () => {
+      const honest = await makeNode('honest', { accept: 'always', worker: { maxConcurrent: 2 } });
+      const liar = await makeNode('liar', {
+        accept: 'always',
+        worker: { maxConcurrent: 2 },
+        testCorruptOutputs: true,
+      });
+      const requester = await makeNode('req4', { offload: 'auto', verify: 'quorum' });
+      for (const w of [honest, liar]) {
+        await trust(w, requester);
+        await trust(requester, w);
+      }
+      running.push(honest, liar, requester);
+      await start(honest);
+      await start(liar);
+      const peers = [`http://127.0.0.1:${honest.server!.port}`, `http://127.0.0.1:${liar.server!.port}`];
+      writeFileSync(
+        requester.configPath,
+        JSON.stringify({
+          ...JSON.parse(readFileSync(requester.configPath, 'utf8')),
+          mesh: { name: 'req4', offload: 'auto', verify: 'quorum', peers },
+        }),
+      );
+      await start(requester);
+      const local = await entities(requester, 'off');
+      expect(local.total).toBeGreaterThan(30_000);
+      expect(local.progress.some((m) => / on /.test(m))).toBe(false);
+      const meshed = await entities(requester, 'auto');
+      expect(meshed.digest).toBe(local.digest);
+      expect(meshed.progress.some((m) => / on honest/.test(m))).toBe(true);
+      expect(requester.server!.stderr()).toMatch(
+        /mesh: excluded peer:liar for the rest of this run: it returned a wrong result/,
+      );
+    });
+
+    it('a worker that hangs (SIGSTOP) costs a re-issue, not the job', async () => {
+      const sleepy = await makeNode('sleepy', { accept: 'always', worker: { maxConcurrent: 2 } });
+      const requester = await makeNode('req5', { offload: 'auto' });
+      await trust(sleepy, requester);
+      await trust(requester, sleepy);
+      running.push(sleepy, requester);
+      await start(sleepy);
+      writeFileSync(
+        requester.configPath,
+        JSON.stringify({
+          ...JSON.parse(readFileSync(requester.configPath, 'utf8')),
+          mesh: {
+            name: 'req5',
+            offload: 'auto',
+            unitTimeoutMs: 8000,
+            peers: [`http://127.0.0.1:${sleepy.server!.port}`],
+          },
+        }),
+      );
+      await start(requester);
+      const local = await entities(requester, 'off');
+      // The requester has seen the worker alive; now it stops answering mid-way.
+      sleepy.server!.child.kill('SIGSTOP');
+      try {
+        const meshed = await entities(requester, 'auto');
+        expect(local.total).toBeGreaterThan(30_000);
+        expect(meshed.digest).toBe(local.digest);
+      } finally {
+        sleepy.server!.child.kill('SIGCONT');
+      }
+    });
+  },
+);
