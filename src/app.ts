@@ -62,6 +62,7 @@ export async function startMesh(app: App, port: number | undefined): Promise<voi
       peers: m.peers,
       discovery: m.discovery,
       offload: m.offload,
+      localUnits: m.localUnits,
       verify: m.verify,
       spotFraction: m.spotFraction,
       unitTimeoutMs: m.unitTimeoutMs,

@@ -233,6 +233,8 @@ const meshSchema = z
       .prefault({}),
     /** Send units to trusted peers: off, or auto (default off). Tools that split work accept a per-call override. */
     offload: z.enum(['off', 'auto']).default('off'),
+    /** Run a share of offloaded jobs here too (default); false leaves them to peers, with this node as the fallback. */
+    localUnits: z.boolean().default(true),
     verify: z.enum(['none', 'quorum', 'spot']).default('none'),
     spotFraction: z.number().min(0).max(1).default(0.1),
     unitTimeoutMs: z.number().int().positive().default(10 * 60_000),

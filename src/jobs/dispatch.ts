@@ -37,6 +37,11 @@ export interface UnitBackend {
   readonly label: string;
   /** True for this machine (its results are the requester's own). */
   readonly local: boolean;
+  /**
+   * Local only: run units only when no peer can take them (all tried, excluded or unfit) and to
+   * settle a disagreement, so a node that wants to keep its own cores free still loses nothing.
+   */
+  readonly fallbackOnly?: boolean | undefined;
   /** How many units it may run at once right now. */
   slots(): number;
   accepts(kind: string): boolean;
@@ -202,7 +207,7 @@ export async function dispatchUnits<O>(
       const truth = localResult?.digest ?? [...byDigest.entries()].find(([, rs]) => rs.length >= 2)?.[0];
       if (truth === undefined) {
         s.needed = Math.max(s.needed, s.results.length + 1);
-        if (!pending.includes(s)) pending.unshift(s);
+        queueForMore(s, backend);
         return;
       }
       for (const r of s.results)
@@ -219,7 +224,13 @@ export async function dispatchUnits<O>(
       unitDone(s, s.results[0]!.output);
       return;
     }
-    if (!pending.includes(s)) pending.unshift(s);
+    queueForMore(s, backend);
+  };
+
+  /** Queues a unit for another opinion unless enough attempts besides the one just finished are running. */
+  const queueForMore = (s: UnitState, finished: UnitBackend): void => {
+    const others = s.running.filter((a) => a.backend.id !== finished.id).length;
+    if (s.results.length + others < s.needed && !pending.includes(s)) pending.unshift(s);
   };
 
   const results = new Array<O>(states.length);
@@ -318,7 +329,8 @@ export async function dispatchUnits<O>(
   const schedule = (): void => {
     for (const b of backends) {
       while (free(b)) {
-        const index = pending.findIndex((s) => eligible(b, s));
+        const peerCanTake = (s: UnitState): boolean => backends.some((p) => !p.local && usable(p) && p.slots() > 0 && eligible(p, s));
+        const index = pending.findIndex((s) => eligible(b, s) && !(b.fallbackOnly && peerCanTake(s)));
         if (index < 0) {
           // An idle slot with nothing queued backs up a unit stuck on a slow or vanished peer.
           const straggler = pickStraggler(b);

@@ -56,6 +56,8 @@ export interface RemoteBackends {
   noteExcluded(entries: Array<{ backend: string; reason: string }>): void;
   /** Unit slots on reachable, accepting peers right now (so a job can be cut into enough units). */
   peerSlots(): number;
+  /** False when this node should leave offloaded work to peers and run units only as a fallback. */
+  readonly localUnits: boolean;
 }
 
 /** Runs units in this process through registered handlers, and hands them to peers when a mesh is attached. */
@@ -88,11 +90,12 @@ export class LocalExecutor implements Executor {
   }
 }
 
-function localBackend(executor: Executor, slots: number): UnitBackend {
+function localBackend(executor: Executor, slots: number, fallbackOnly = false): UnitBackend {
   return {
     id: 'local',
     label: 'this node',
     local: true,
+    fallbackOnly,
     slots: () => slots,
     accepts: () => true,
     run: (unit, ctx) => executor.run(unit, { signal: ctx.signal }),
@@ -117,7 +120,7 @@ export interface RunUnitsOptions {
 export async function runUnits<I, O>(executor: Executor, units: Unit<I>[], options: RunUnitsOptions = {}): Promise<O[]> {
   const remote = executor instanceof LocalExecutor ? executor.remote : undefined;
   if (remote && options.offload !== 'off' && units.length > 0) {
-    const backends = await remote.backends(localBackend(executor, Math.max(1, options.concurrency ?? 1)), options.offload);
+    const backends = await remote.backends(localBackend(executor, Math.max(1, options.concurrency ?? 1), !remote.localUnits), options.offload);
     if (backends.length > 1) {
       const registry = (executor as LocalExecutor).registry;
       const { results, report } = await dispatchUnits<O>(units, backends, {

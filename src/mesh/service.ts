@@ -37,6 +37,8 @@ export interface MeshSettings {
     intervalSeconds: number;
   };
   offload: 'off' | 'auto';
+  /** Whether this node runs its own share of offloaded jobs (false: only as a fallback). */
+  localUnits: boolean;
   verify: VerifyMode;
   spotFraction: number;
   unitTimeoutMs: number;
@@ -160,6 +162,10 @@ export class MeshService implements RemoteBackends {
 
   get spotFraction(): number {
     return this.options.settings.spotFraction;
+  }
+
+  get localUnits(): boolean {
+    return this.options.settings.localUnits;
   }
 
   get unitTimeoutMs(): number {

@@ -299,7 +299,7 @@ describe(
         requester.configPath,
         JSON.stringify({
           ...JSON.parse(readFileSync(requester.configPath, 'utf8')),
-          mesh: { name: 'req4', offload: 'auto', verify: 'quorum', peers },
+          mesh: { name: 'req4', offload: 'auto', verify: 'quorum', localUnits: false, peers },
         }),
       );
       await start(requester);

@@ -101,6 +101,18 @@ describe('dispatchUnits', () => {
     expect(liar.ran).toBeGreaterThan(0);
   });
 
+  it('a fallback-only local node runs nothing while peers can, and everything they cannot', async () => {
+    const local = Object.assign(backend('local', { local: true, slots: 2 }), { fallbackOnly: true });
+    const peer = backend('peer', { slots: 2 });
+    const first = await dispatchUnits<number>(units(10), [local, peer]);
+    expect(first.results).toEqual(expected(10));
+    expect(local.ran).toBe(0);
+    const broken = backend('broken', { slots: 2, run: () => Promise.reject(new Error('down')) });
+    const second = await dispatchUnits<number>(units(5), [local, broken]);
+    expect(second.results).toEqual(expected(5));
+    expect(local.ran).toBe(5);
+  });
+
   it('quorum does not compare kinds that are not deterministic', async () => {
     const local = backend('local', { local: true, delayMs: 50 });
     const peer = backend('peer', { slots: 4 });
