@@ -18,6 +18,7 @@
  * Results come back in unit order; progress counts units done and says where each ran.
  */
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { PrechewError, throwIfCancelled } from '../errors.js';
 import { canonicalJson } from '../mesh/canonical.js';
 import type { ProgressReporter, Unit } from './units.js';
@@ -122,6 +123,8 @@ export async function dispatchUnits<O>(
   const random = options.random ?? Math.random;
   const label = options.label ?? 'unit';
   const jobAbort = new AbortController();
+  // One listener per running attempt: a job over many peer slots legitimately has more than ten.
+  setMaxListeners(0, jobAbort.signal);
   const onOuterAbort = (): void => jobAbort.abort();
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
 
