@@ -87,8 +87,12 @@ function segmentParagraph(source: string, start: number, end: number, out: Array
     let windowEnd = Math.min(end, from + WINDOW_CHARS);
     if (windowEnd < end) {
       // Never hand ICU half a word: end the window at the last whitespace in its second half.
-      const ws = source.lastIndexOf(' ', windowEnd);
-      if (ws > from + WINDOW_CHARS / 2) windowEnd = ws + 1;
+      // Searched within the window only: lastIndexOf would scan back to the start of a text with
+      // no spaces, once per window (quadratic on one long run).
+      const floor = from + WINDOW_CHARS / 2;
+      let ws = windowEnd;
+      while (ws > floor && source.charCodeAt(ws) !== 32) ws--;
+      if (ws > floor) windowEnd = ws + 1;
     }
     const slice = source.slice(from, windowEnd);
     const local: Array<[number, number]> = [];

@@ -8,6 +8,17 @@ function texts(source: string): string[] {
 }
 
 describe('splitSentences', () => {
+  it('cuts one 40-million-character run without spaces into bounded pieces that cover it', () => {
+    // Sized so that a search back to the start of the text per window (quadratic) would run for
+    // minutes and hit the test timeout; the linear splitter takes well under a second.
+    const text = 'a'.repeat(40_000_000);
+    const pieces = splitSentences(text);
+    expect(pieces.every((p) => p.end - p.start <= MAX_SENTENCE_CHARS)).toBe(true);
+    expect(pieces[0]?.start).toBe(0);
+    expect(pieces.at(-1)?.end).toBe(text.length);
+    for (let i = 1; i < pieces.length; i++) expect(pieces[i]!.start).toBe(pieces[i - 1]!.end);
+  });
+
   it('keeps titles, initials, decimals and abbreviations inside sentences', () => {
     const source =
       'Mr. Smith met Dr. Jones at 3.5 p.m. in the U.S. capital. Prices rose 2.5% to $3.14 on Jan. 5, e.g. for bread. ' +
