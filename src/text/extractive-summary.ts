@@ -133,7 +133,18 @@ const ATX_HEADING = /^\s{0,3}#{1,6}(?:\s|$)/;
 const SETEXT_UNDERLINE = /^\s{0,3}(?:=+|-+)\s*$/;
 const TABLE_ROW = /^\s*\|.*\|\s*$|^\s*\|?\s*:?-{3,}:?\s*\|/;
 /** HTML lines, link reference definitions ("[badge]: https://…"), badge rows, rules. */
-const MARKUP = /^\s*(?:<\/?[A-Za-z][^>]*>|\[[^\]]+\]:\s*\S|\[!\[|(?:[-*_]\s*){3,}$)/;
+const MARKUP = /^\s*(?:<\/?[A-Za-z][^>]*>|\[[^\]]+\]:\s*\S|\[!\[)/;
+
+/** A thematic break ("---", "* * *"): checked by a loop, since a repeated group in a regex recurses per character. */
+function isThematicBreak(line: string): boolean {
+  let marks = 0;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 45 || c === 42 || c === 95) marks++;
+    else if (c !== 32 && c !== 9 && c !== 13) return false;
+  }
+  return marks >= 3;
+}
 /** One or more list markers ("- ", "* ", "• ", "1. ", and doubled ones like "- • "). */
 const LIST_MARKERS = /^[ \t]*(?:(?:[-*+\u2022\u25e6\u25aa\u2023\u00b7]|\d{1,3}[.)])[ \t]+)+/;
 
@@ -141,7 +152,7 @@ function lineKind(line: string): UnitKind | 'item-start' | 'blank' | 'prose' {
   if (line.trim() === '') return 'blank';
   if (ATX_HEADING.test(line)) return 'heading';
   if (TABLE_ROW.test(line)) return 'table';
-  if (MARKUP.test(line)) return 'markup';
+  if (MARKUP.test(line) || isThematicBreak(line)) return 'markup';
   if (LIST_MARKERS.test(line)) return 'item-start';
   return 'prose';
 }

@@ -263,3 +263,16 @@ describe('summaries of real documents read well', () => {
     }
   });
 });
+
+describe('summarizeExtractive on one huge line of markup characters', () => {
+  it('reads a 4-million-character run of dashes or stars without overflowing the stack', () => {
+    // A repeated group in a regular expression recursed once per character here ("Maximum call
+    // stack size exceeded" at 4 MB of '-'); the thematic-break check is a loop now.
+    for (const ch of ['-', '*', '_']) {
+      const result = summarizeExtractive(ch.repeat(4_000_000));
+      expect(Array.isArray(result.sentences)).toBe(true);
+    }
+    const mixed = summarizeExtractive(`${'- '.repeat(100)}\n\nThe parser handles long separator lines. It keeps prose.`);
+    expect(mixed.sentences.map((s) => s.text).join(' ')).toContain('The parser handles long separator lines.');
+  });
+});
