@@ -306,8 +306,8 @@ async function commandServe(p: Parsed): Promise<number> {
   return 0;
 }
 
-async function commandModels(argv: string[]): Promise<number> {
-  // `models` has its own flags (--json, --dir); only --config is shared with the rest of the CLI.
+/** For commands with flags of their own: takes `--config PATH` out of argv and loads the config. */
+function configAndRest(argv: string[]): { config: Config; rest: string[] } {
   const rest = [...argv];
   let configPath: string | undefined;
   const i = rest.indexOf('--config');
@@ -315,7 +315,12 @@ async function commandModels(argv: string[]): Promise<number> {
     configPath = rest[i + 1];
     rest.splice(i, 2);
   }
-  const config = load({ config: configPath });
+  return { config: load({ config: configPath }), rest };
+}
+
+async function commandModels(argv: string[]): Promise<number> {
+  // `models` has its own flags (--json, --dir); only --config is shared with the rest of the CLI.
+  const { config, rest } = configAndRest(argv);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
@@ -328,40 +333,29 @@ async function commandModels(argv: string[]): Promise<number> {
 
 async function commandMesh(argv: string[]): Promise<number> {
   // `id` and `peers` have their own flags; only --config is shared with the rest of the CLI.
-  const rest = [...argv];
-  let configPath: string | undefined;
-  const i = rest.indexOf('--config');
-  if (i >= 0) {
-    configPath = rest[i + 1];
-    rest.splice(i, 2);
-  }
-  const config = load({ config: configPath });
+  const { config, rest } = configAndRest(argv);
   const { idCommand, peersCommand } = await import('./mesh/commands.js');
   const io = { out, err };
   if (rest[0] === 'id') return idCommand(config, rest.includes('--json'), io);
   return peersCommand(rest.slice(1), config, createApp(config).executor.registry, version, io);
 }
 
+/** Runs a command that parses its own flags, mapping errors as the rest of the CLI does. */
+async function withOwnFlags(run: () => Promise<number>): Promise<number> {
+  try {
+    return await run();
+  } catch (error) {
+    const safe = toSafeError(error);
+    if (safe.code === 'INTERNAL') log.error('unexpected error', { error });
+    err(`prechew: ${safe.message}`);
+    return safe.code === 'CONFIG_INVALID' ? 78 : 1;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
-  if ((argv[0] === 'id' || argv[0] === 'peers') && !argv.includes('--help') && !argv.includes('-h')) {
-    try {
-      return await commandMesh(argv);
-    } catch (error) {
-      const safe = toSafeError(error);
-      if (safe.code === 'INTERNAL') log.error('unexpected error', { error });
-      err(`prechew: ${safe.message}`);
-      return safe.code === 'CONFIG_INVALID' ? 78 : 1;
-    }
-  }
-  if (argv[0] === 'models' && !argv.includes('--help') && !argv.includes('-h')) {
-    try {
-      return await commandModels(argv.slice(1));
-    } catch (error) {
-      const safe = toSafeError(error);
-      err(`prechew: ${safe.message}`);
-      return safe.code === 'CONFIG_INVALID' ? 78 : 1;
-    }
-  }
+  const ownFlags = !argv.includes('--help') && !argv.includes('-h');
+  if ((argv[0] === 'id' || argv[0] === 'peers') && ownFlags) return withOwnFlags(() => commandMesh(argv));
+  if (argv[0] === 'models' && ownFlags) return withOwnFlags(() => commandModels(argv.slice(1)));
   let p: Parsed;
   try {
     p = parse(argv);
