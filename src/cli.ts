@@ -409,6 +409,13 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that stops early (`prechew tools | head -3`, a client that went away) closes stdout:
+// that ends the command quietly instead of crashing it with EPIPE.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 // Run when executed directly (also through the npm bin symlink).
 main(process.argv.slice(2)).then(
   (code) => {

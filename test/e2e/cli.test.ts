@@ -71,6 +71,17 @@ describe('prechew CLI', () => {
     expect(r.stdout).toMatch(/^dedupe\s+\S/m);
   });
 
+  it('ends quietly when the reader closes stdout early (prechew tools | head -1)', async () => {
+    const child = spawn(process.execPath, [cliPath, 'tools'], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // The reader is gone before the first line is written.
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(code).toBe(0);
+  });
+
   it('runs a tool with --text, human-readable and --json', async () => {
     const human = await runCli(['run', 'extract-entities', '--text', 'Write to ops@example.com by 2024-06-01.']);
     expect(human.code).toBe(0);
