@@ -10,16 +10,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectHttp, startHttpChild, type HttpChild } from '../helpers/cli.js';
+import { connectHttp, startHttpChild, type HttpChild, INIT, JSON_HEADERS } from '../helpers/cli.js';
 import { tempDir } from '../helpers/app.js';
 
-const INIT = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-};
-const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
 interface RawResponse {
   status: number;

@@ -1,13 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectHttp, runCli, startHttpChild, type HttpChild } from '../helpers/cli.js';
+import { connectHttp, runCli, startHttpChild, type HttpChild, INIT, JSON_HEADERS } from '../helpers/cli.js';
 
-const INIT = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-};
-const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
 describe('Streamable HTTP transport (real child process)', () => {
   let server: HttpChild;

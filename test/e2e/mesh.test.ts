@@ -16,6 +16,7 @@ interface Node {
   dataDir: string;
   configPath: string;
   key: string;
+  mesh: Record<string, unknown>;
   server?: HttpChild;
 }
 
@@ -36,10 +37,11 @@ async function makeNode(name: string, mesh: Record<string, unknown>): Promise<No
   const id = await runCli(['id', '--json', '--config', configPath], { env: { PRECHEW_DATA_DIR: dataDir } });
   expect(id.code).toBe(0);
   return {
-    name: `${name}`,
+    name,
     dataDir,
     configPath,
     key: (JSON.parse(id.stdout) as { nodeKey: string }).nodeKey,
+    mesh: { name, ...mesh },
   };
 }
 
@@ -49,6 +51,19 @@ async function trust(node: Node, other: Node): Promise<void> {
   });
   expect(r.stderr).toBe('');
   expect(r.stdout).toMatch(new RegExp(`Trusted "${other.name}"`));
+}
+
+/** Both nodes trust each other's key (one command on each, as a user would). */
+async function trustEachOther(a: Node, b: Node): Promise<void> {
+  await trust(a, b);
+  await trust(b, a);
+}
+
+/** Points a node at running workers (mesh.peers), keeping its other mesh settings; call before start. */
+function setPeers(node: Node, ...workers: Node[]): void {
+  const config = JSON.parse(readFileSync(node.configPath, 'utf8')) as Record<string, unknown>;
+  const peers = workers.map((w) => `http://127.0.0.1:${w.server!.port}`);
+  writeFileSync(node.configPath, JSON.stringify({ ...config, mesh: { ...node.mesh, peers } }));
 }
 
 async function start(node: Node, extraEnv: Record<string, string> = {}): Promise<HttpChild> {
@@ -113,18 +128,11 @@ describe('mesh: real nodes on loopback', { timeout: 240_000 }, () => {
     const worker = await makeNode('worker1', { accept: 'always', worker: { maxConcurrent: 2 } });
     const requester = await makeNode('requester', { offload: 'auto' });
     const plain = await makeNode('plain', {});
-    await trust(worker, requester);
-    await trust(requester, worker);
+    await trustEachOther(worker, requester);
     running.push(worker, requester, plain);
     await start(worker);
     await start(plain);
-    writeFileSync(
-      requester.configPath,
-      JSON.stringify({
-        ...JSON.parse(readFileSync(requester.configPath, 'utf8')),
-        mesh: { name: 'requester', offload: 'auto', peers: [`http://127.0.0.1:${worker.server!.port}`] },
-      }),
-    );
+    setPeers(requester, worker);
     await start(requester);
 
     const local = await transcribe(plain);
@@ -159,20 +167,12 @@ describe('mesh: real nodes on loopback', { timeout: 240_000 }, () => {
     const never = await makeNode('never', { accept: 'never', offload: 'auto' });
     const picky = await makeNode('picky', { accept: 'always' });
     const requester = await makeNode('req2', { offload: 'auto' });
-    await trust(never, requester);
-    await trust(requester, never);
+    await trustEachOther(never, requester);
     await trust(requester, picky);
     running.push(never, picky, requester);
     await start(never);
     await start(picky);
-    const peers = [`http://127.0.0.1:${never.server!.port}`, `http://127.0.0.1:${picky.server!.port}`];
-    writeFileSync(
-      requester.configPath,
-      JSON.stringify({
-        ...JSON.parse(readFileSync(requester.configPath, 'utf8')),
-        mesh: { name: 'req2', offload: 'auto', peers },
-      }),
-    );
+    setPeers(requester, never, picky);
     await start(requester);
     const r = await transcribe(requester);
     expect(r.progress.every((m) => !/ on (never|picky)/.test(m))).toBe(true);
@@ -205,23 +205,11 @@ describe('mesh: real nodes on loopback', { timeout: 240_000 }, () => {
     const worker = await makeNode('doomed', { accept: 'always', worker: { maxConcurrent: 2 } });
     const requester = await makeNode('req3', { offload: 'auto', unitTimeoutMs: 20_000 });
     const plain = await makeNode('plain3', {});
-    await trust(worker, requester);
-    await trust(requester, worker);
+    await trustEachOther(worker, requester);
     running.push(worker, requester, plain);
     await start(worker, { PRECHEW_LOG_LEVEL: 'debug' });
     await start(plain);
-    writeFileSync(
-      requester.configPath,
-      JSON.stringify({
-        ...JSON.parse(readFileSync(requester.configPath, 'utf8')),
-        mesh: {
-          name: 'req3',
-          offload: 'auto',
-          unitTimeoutMs: 20_000,
-          peers: [`http://127.0.0.1:${worker.server!.port}`],
-        },
-      }),
-    );
+    setPeers(requester, worker);
     await start(requester);
     const local = await transcribe(plain);
     const client = await connectHttp(requester.server!.url);
@@ -286,22 +274,12 @@ describe(
         worker: { maxConcurrent: 2 },
         testCorruptOutputs: true,
       });
-      const requester = await makeNode('req4', { offload: 'auto', verify: 'quorum' });
-      for (const w of [honest, liar]) {
-        await trust(w, requester);
-        await trust(requester, w);
-      }
+      const requester = await makeNode('req4', { offload: 'auto', verify: 'quorum', localUnits: false });
+      for (const w of [honest, liar]) await trustEachOther(w, requester);
       running.push(honest, liar, requester);
       await start(honest);
       await start(liar);
-      const peers = [`http://127.0.0.1:${honest.server!.port}`, `http://127.0.0.1:${liar.server!.port}`];
-      writeFileSync(
-        requester.configPath,
-        JSON.stringify({
-          ...JSON.parse(readFileSync(requester.configPath, 'utf8')),
-          mesh: { name: 'req4', offload: 'auto', verify: 'quorum', localUnits: false, peers },
-        }),
-      );
+      setPeers(requester, honest, liar);
       await start(requester);
       const local = await entities(requester, 'off');
       expect(local.total).toBeGreaterThan(30_000);
@@ -316,23 +294,11 @@ describe(
 
     it('a worker that hangs (SIGSTOP) costs a re-issue, not the job', async () => {
       const sleepy = await makeNode('sleepy', { accept: 'always', worker: { maxConcurrent: 2 } });
-      const requester = await makeNode('req5', { offload: 'auto' });
-      await trust(sleepy, requester);
-      await trust(requester, sleepy);
+      const requester = await makeNode('req5', { offload: 'auto', unitTimeoutMs: 8000 });
+      await trustEachOther(sleepy, requester);
       running.push(sleepy, requester);
       await start(sleepy);
-      writeFileSync(
-        requester.configPath,
-        JSON.stringify({
-          ...JSON.parse(readFileSync(requester.configPath, 'utf8')),
-          mesh: {
-            name: 'req5',
-            offload: 'auto',
-            unitTimeoutMs: 8000,
-            peers: [`http://127.0.0.1:${sleepy.server!.port}`],
-          },
-        }),
-      );
+      setPeers(requester, sleepy);
       await start(requester);
       const local = await entities(requester, 'off');
       // The requester has seen the worker alive; now it stops answering mid-way.

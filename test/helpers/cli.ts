@@ -103,3 +103,12 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
     child.stdin.end(options.input ?? '');
   });
 }
+
+/** A raw 2025-era initialize request and the headers a Streamable HTTP POST needs, for tests that speak HTTP directly. */
+export const INIT = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
+export const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
