@@ -82,6 +82,20 @@ const dataSchema = z
   .strict()
   .prefault({});
 
+const jobsSchema = z
+  .object({
+    /** How long a task's result is kept (from its creation) when the client asks for no TTL. */
+    taskTtlMs: z.number().int().positive().default(24 * 60 * 60_000),
+    /** The longest retention a client may ask for. */
+    maxTaskTtlMs: z.number().int().positive().default(7 * 24 * 60 * 60_000),
+    /** Polling interval suggested to clients (tasks/get). */
+    taskPollMs: z.number().int().min(50).default(1000),
+    /** During long work, a progress notification at least this often (clients that reset their timeout on progress stay alive). */
+    progressHeartbeatMs: z.number().int().min(100).default(5000),
+  })
+  .strict()
+  .prefault({});
+
 const convertSchema = z
   .object({
     pdfEngine: z.enum(['auto', 'pdfjs', 'pdftotext']).default('auto'),
@@ -252,6 +266,7 @@ export const configSchema = z
     files: filesSchema,
     limits: limitsSchema,
     data: dataSchema,
+    jobs: jobsSchema,
     convert: convertSchema,
     models: modelsSchema,
     privacy: privacySchema,
@@ -327,6 +342,8 @@ const envMap: Array<[string, string, 'string' | 'int' | 'number' | 'bool' | 'lis
   ['PRECHEW_MAX_OUTPUT_TOKENS', 'limits.maxOutputTokens', 'int'],
   ['PRECHEW_DATA_DIR', 'data.dir', 'string'],
   ['PRECHEW_CACHE', 'data.cache', 'bool'],
+  ['PRECHEW_TASK_TTL_MS', 'jobs.taskTtlMs', 'int'],
+  ['PRECHEW_PROGRESS_HEARTBEAT_MS', 'jobs.progressHeartbeatMs', 'int'],
   ['PRECHEW_PDF_ENGINE', 'convert.pdfEngine', 'string'],
   ['PRECHEW_FFMPEG', 'convert.ffmpegPath', 'string'],
   ['PRECHEW_MODELS_DIR', 'models.dir', 'string'],

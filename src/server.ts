@@ -12,6 +12,10 @@ import { invokeTool } from './tools/invoke.js';
 import { allTools } from './tools/registry.js';
 import type { AnyTool, ToolContext } from './tools/types.js';
 import type { ProgressUpdate } from './jobs/units.js';
+import { ProgressSender } from './jobs/progress.js';
+import { installTasks, TASK_TOOLS, type CallToolResultLike } from './server-tasks.js';
+import { findTool } from './tools/registry.js';
+import type { ToolOutcome } from './tools/invoke.js';
 import { version } from './version.js';
 import { modelsResource } from './engines/models.js';
 
@@ -58,6 +62,13 @@ export interface McpServerOptions {
    * where any local user can connect.
    */
   clientRoots: 'honour' | 'within-configured';
+  /** Which transport serves this server; tasks are visible only to the kind that created them. Default 'http'. */
+  transport?: 'stdio' | 'http';
+}
+
+function toCallToolResult(outcome: ToolOutcome): CallToolResultLike & { content: Array<{ type: 'text'; text: string }> } {
+  if (outcome.isError) return { isError: true, content: [{ type: 'text' as const, text: outcome.text }] };
+  return { content: [{ type: 'text' as const, text: outcome.text }], structuredContent: outcome.structured ?? {} };
 }
 
 export function createMcpServer(app: App, options: McpServerOptions = { clientRoots: 'within-configured' }): McpServer {
@@ -86,7 +97,7 @@ export function createMcpServer(app: App, options: McpServerOptions = { clientRo
   };
 
   for (const tool of allTools()) {
-    server.registerTool(
+    const registered = server.registerTool(
       tool.name,
       {
         title: tool.title,
@@ -97,27 +108,40 @@ export function createMcpServer(app: App, options: McpServerOptions = { clientRo
       },
       async (args: unknown, extra) => {
         const progressToken = extra.mcpReq._meta?.progressToken;
-        let lastSent = 0;
-        const progress = (update: ProgressUpdate): void => {
-          if (progressToken === undefined) return;
-          const now = Date.now();
-          const final = update.total !== undefined && update.progress >= update.total;
-          if (!final && now - lastSent < PROGRESS_INTERVAL_MS) return;
-          lastSent = now;
-          extra.mcpReq
-            .notify({
-              method: 'notifications/progress',
-              params: { progressToken, progress: update.progress, ...(update.total !== undefined ? { total: update.total } : {}), ...(update.message ? { message: update.message } : {}) },
-            })
-            .catch((error: unknown) => log.debug('progress notification failed', { error }));
-        };
+        const sender =
+          progressToken === undefined
+            ? undefined
+            : new ProgressSender({
+                minIntervalMs: PROGRESS_INTERVAL_MS,
+                heartbeatMs: app.config.jobs.progressHeartbeatMs,
+                send: (notice) => {
+                  extra.mcpReq
+                    .notify({ method: 'notifications/progress', params: { progressToken, ...notice } })
+                    .catch((error: unknown) => log.debug('progress notification failed', { error }));
+                },
+              });
+        const progress = (update: ProgressUpdate): void => sender?.report(update);
         const ctx: ToolContext = { app, signal: extra.mcpReq.signal, progress, clientRoots };
-        const outcome = await invokeTool(tool, args, ctx, { pageStore: app.pageStore, maxOutputTokens: app.config.limits.maxOutputTokens });
-        if (outcome.isError) return { isError: true, content: [{ type: 'text' as const, text: outcome.text }] };
-        return { content: [{ type: 'text' as const, text: outcome.text }], structuredContent: outcome.structured ?? {} };
+        try {
+          const outcome = await invokeTool(tool, args, ctx, { pageStore: app.pageStore, maxOutputTokens: app.config.limits.maxOutputTokens });
+          return toCallToolResult(outcome);
+        } finally {
+          sender?.stop();
+        }
       },
     );
+    if (TASK_TOOLS.has(tool.name)) registered.execution = { taskSupport: 'optional' };
   }
+  installTasks(server, app, {
+    owner: options.transport ?? 'http',
+    findTool,
+    inputSchema: (tool) => schemasFor(tool).input,
+    snapshotRoots: clientRoots,
+    async run(tool, args, signal, roots, setMessage) {
+      const ctx: ToolContext = { app, signal, progress: (u) => u.message && setMessage(u.message), clientRoots: async () => roots };
+      return toCallToolResult(await invokeTool(tool, args, ctx, { pageStore: app.pageStore, maxOutputTokens: app.config.limits.maxOutputTokens }));
+    },
+  });
   server.registerResource(
     modelsResource.name,
     modelsResource.uri,

@@ -9,7 +9,7 @@ import { createMcpServer } from '../server.js';
 
 export async function runStdio(app: App): Promise<void> {
   // The client started this process as its own user, so the roots it announces are its own to give.
-  const handle = serveStdio(() => createMcpServer(app, { clientRoots: 'honour' }), {
+  const handle = serveStdio(() => createMcpServer(app, { clientRoots: 'honour', transport: 'stdio' }), {
     onerror: (error) => log.warn('stdio transport error', { error }),
   });
   log.info('serving MCP over stdio');

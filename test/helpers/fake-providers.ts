@@ -33,6 +33,9 @@ export interface FakeProviders {
   /** Text the model "answers"; a function receives the request's user message. */
   answer: string | ((userMessage: string) => string);
   usage: { input: number; output: number };
+  /** Hold each answer this long (a slow model); a request whose client goes away meanwhile is counted in `abandoned`. */
+  delayMs: number;
+  abandoned: number;
   close(): Promise<void>;
 }
 
@@ -70,6 +73,8 @@ export async function startFakeProviders(): Promise<FakeProviders> {
     script: [],
     answer: 'ok',
     usage: { input: 1234, output: 56 },
+    delayMs: 0,
+    abandoned: 0,
   };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -84,9 +89,19 @@ export async function startFakeProviders(): Promise<FakeProviders> {
       }
       const path = req.url ?? '';
       state.requests.push({ method: req.method ?? '', path, headers: req.headers, body, json });
-      const send = (status: number, payload: unknown, headers: Record<string, string> = {}): void => {
+      const sendNow = (status: number, payload: unknown, headers: Record<string, string> = {}): void => {
         res.writeHead(status, { 'content-type': 'application/json', ...headers });
         res.end(JSON.stringify(payload));
+      };
+      const send = (status: number, payload: unknown, headers: Record<string, string> = {}): void => {
+        if (state.delayMs <= 0) return sendNow(status, payload, headers);
+        const timer = setTimeout(() => sendNow(status, payload, headers), state.delayMs);
+        res.once('close', () => {
+          if (!res.writableEnded) {
+            clearTimeout(timer);
+            state.abandoned++;
+          }
+        });
       };
       const scripted = state.script.shift();
       if (scripted && (scripted.status < 200 || scripted.status >= 300)) {
