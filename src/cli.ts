@@ -11,6 +11,7 @@ import { PrechewError, toSafeError } from './errors.js';
 import { formatBytes } from './files.js';
 import { log, setLogLevel } from './log.js';
 import { invokeTool } from './tools/invoke.js';
+import { terminalProgress } from './cli-progress-bar.js';
 import { allTools, findTool } from './tools/registry.js';
 import type { AnyTool, ToolContext } from './tools/types.js';
 import { runStdio } from './transports/stdio.js';
@@ -244,17 +245,15 @@ async function commandRun(p: Parsed): Promise<number> {
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
   try {
+    const bar = terminalProgress(tool.name);
     const ctx: ToolContext = {
       app,
       signal: controller.signal,
-      progress: (u) => {
-        if (process.stderr.isTTY && u.message) process.stderr.write(`\r${u.message}${' '.repeat(10)}`);
-      },
+      progress: bar.report,
       clientRoots: async () => [],
     };
     const maxTokens = typeof p.values['max-output-tokens'] === 'string' ? Number(p.values['max-output-tokens']) : Infinity;
-    const outcome = await invokeTool(tool, args, ctx, { pageStore: app.pageStore, maxOutputTokens: maxTokens });
-    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    const outcome = await invokeTool(tool, args, ctx, { pageStore: app.pageStore, maxOutputTokens: maxTokens }).finally(() => bar.stop());
     if (outcome.isError) {
       if (p.values.json) out(JSON.stringify({ error: outcome.error }, null, 2));
       err(`prechew: ${outcome.text}`);

@@ -137,6 +137,11 @@ function entityAppendix(sources: CondenseSource[]): (maxTokens: number) => strin
   };
 }
 
+/** How many progress steps condenseSources reports for a mode (normalize, chunk, dedupe, index, select, [summarize]). */
+export function condenseStepCount(mode: CondenseJobOptions['mode']): number {
+  return mode === 'extractive' ? 5 : 6;
+}
+
 /** Run the whole condense pipeline for already-read sources. */
 export async function condenseSources(
   app: AppServices,
@@ -161,10 +166,16 @@ export async function condenseSources(
     if (hit) return { ...hit, report: { ...hit.report, cached: true } };
   }
 
-  ctx.progress?.({ progress: 0, total: 3, message: 'preparing sources' });
-  const corpus = await prepareCorpus(sources, { ...(signal ? { signal } : {}) });
+  // Progress per step: the four of prepareCorpus, selection, the optional LLM summary.
+  const totalSteps = condenseStepCount(options.mode);
+  let stepsDone = 0;
+  const stepDone = (name: string): void => {
+    stepsDone = Math.min(stepsDone + 1, totalSteps);
+    ctx.progress?.({ progress: stepsDone, total: totalSteps, message: `condense: ${name} done (step ${stepsDone} of ${totalSteps})` });
+  };
+  ctx.progress?.({ progress: 0, total: totalSteps, message: `condense: normalizing ${sources.length} source(s)` });
+  const corpus = await prepareCorpus(sources, { ...(signal ? { signal } : {}), onStep: stepDone });
   throwIfCancelled(signal);
-  ctx.progress?.({ progress: 1, total: 3, message: 'selecting' });
 
   let vault: Vault | undefined;
   let rewrite: ((t: string) => string) | undefined;
@@ -188,6 +199,7 @@ export async function condenseSources(
     rewrite,
     ...(options.entities ? { appendix: entityAppendix(sources) } : {}),
   });
+  stepDone('rank and select');
   let mode: 'extractive' | 'abstractive' = 'extractive';
   let note: string | undefined;
 
@@ -235,7 +247,7 @@ export async function condenseSources(
       }
     }
   }
-  ctx.progress?.({ progress: 3, total: 3, message: 'done' });
+  if (options.mode !== 'extractive') stepDone('summarize');
 
   const report: CondenseReport = {
     tokensIn: result.tokensIn,

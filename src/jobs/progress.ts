@@ -2,7 +2,8 @@
  * Turns a tool's progress updates into MCP progress notifications that keep a long request alive:
  * - the value only ever increases (MCP requires it), even when a tool starts a new phase whose
  *   count restarts at 0 (ask condenses, then waits for the provider): phases are laid end to end;
- * - bursts are thinned (one notification per `minIntervalMs`, the final one always goes out);
+ * - bursts are thinned (one notification per `minIntervalMs`, the latest sent at the end of the
+ *   interval, the final one at once);
  * - when nothing was sent for `heartbeatMs` (one long step: a cloud call, a long native unit),
  *   a heartbeat repeats the last message with a slightly higher value, so a client that resets its
  *   request timeout on progress (Claude Desktop and the SDK's `resetTimeoutOnProgress`) keeps waiting.
@@ -21,13 +22,14 @@ export interface ProgressSenderOptions {
   heartbeatMs: number;
 }
 
-/** A value above `last` that stays below the next whole step, so a later real update still increases. */
+/**
+ * A value above `last` that stays below the next whole step, so a later real update still
+ * increases: each call covers a thousandth of what is left (tens of thousands of heartbeats fit).
+ */
 export function nudge(last: number): number {
   const next = Math.floor(last) + 1;
-  const small = last + 0.001;
-  if (small < next) return small;
-  const half = last + (next - last) / 2;
-  return half > last ? half : next;
+  const value = last + (next - last) / 1000;
+  return value > last ? value : next;
 }
 
 export class ProgressSender {
@@ -40,6 +42,8 @@ export class ProgressSender {
   private lastRealAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private pending: number | undefined;
+  private trail: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ProgressSenderOptions) {
     this.arm();
@@ -57,15 +61,38 @@ export class ProgressSender {
     const total = update.total !== undefined ? this.offset + update.total : undefined;
     if (total !== undefined) this.total = total;
     const final = total !== undefined && value >= total;
-    if (!final && now - this.lastSentAt < this.options.minIntervalMs) return;
-    if (value <= this.lastSent) value = nudge(this.lastSent);
+    if (!final && now - this.lastSentAt < this.options.minIntervalMs) {
+      // Thinned, not lost: the latest update goes out when the interval is over.
+      this.pending = value;
+      if (!this.trail) {
+        this.trail = setTimeout(() => this.flush(), this.options.minIntervalMs - (now - this.lastSentAt));
+        this.trail.unref();
+      }
+      return;
+    }
+    this.pending = undefined;
+    if (value <= this.lastSent) {
+      // The end was already reported: a nudge would go past the total.
+      if (final && this.total !== undefined && this.lastSent >= this.total) return;
+      value = nudge(this.lastSent);
+    }
     this.emit(value, now);
+  }
+
+  private flush(): void {
+    this.trail = undefined;
+    const value = this.pending;
+    this.pending = undefined;
+    if (this.stopped || value === undefined) return;
+    this.emit(value > this.lastSent ? value : nudge(this.lastSent), Date.now());
   }
 
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.trail) clearTimeout(this.trail);
     this.timer = undefined;
+    this.trail = undefined;
   }
 
   private emit(value: number, now: number): void {

@@ -461,6 +461,8 @@ export interface PrepareOptions {
   signal?: AbortSignal;
   /** Skip near-duplicate removal (exact sentence duplicates are always removed). */
   nearDedupe?: boolean;
+  /** Called as each step (normalize, chunk, dedupe, index) finishes. */
+  onStep?: (name: string) => void;
 }
 
 const now = (): number => performance.now();
@@ -481,6 +483,7 @@ export async function prepareCorpus(
   // tokensAfter is filled in after chunking, from the per-sentence counts (one tokenizer pass).
   const normalizeStep: StepReport = { name: 'normalize', tokensAfter: 0, ms: now() - t };
   steps.push(normalizeStep);
+  options.onStep?.('normalize');
   throwIfCancelled(signal);
 
   // Chunk: sentences, packed into passages of about PASSAGE_TOKENS on paragraph boundaries.
@@ -534,6 +537,7 @@ export async function prepareCorpus(
   const normalizedTokens = sentences.reduce((a, s) => a + s.tokens, 0);
   normalizeStep.tokensAfter = normalizedTokens;
   steps.push({ name: 'chunk', tokensAfter: normalizedTokens, ms: now() - t });
+  options.onStep?.('chunk');
   throwIfCancelled(signal);
 
   // Dedupe: exact sentences (case/space/punctuation folded), then near-duplicate passages.
@@ -585,6 +589,7 @@ export async function prepareCorpus(
   }
   const dedupedTokens = keptSentences.reduce((a, s) => a + s.tokens, 0);
   steps.push({ name: 'dedupe', tokensAfter: dedupedTokens, ms: now() - t });
+  options.onStep?.('dedupe');
   throwIfCancelled(signal);
 
   // Index: document frequencies and centrality (used without a query, and as a tie-breaker).
@@ -610,6 +615,7 @@ export async function prepareCorpus(
     centrality[i] = unique.size ? sum / Math.sqrt(Math.max(8, s.terms.length)) : 0;
   }
   steps.push({ name: 'index', tokensAfter: dedupedTokens, ms: now() - t });
+  options.onStep?.('index');
 
   return {
     sources: sourceInfo,

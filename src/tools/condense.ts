@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isPrechewError, PrechewError, toSafeError, type ErrorCode } from '../errors.js';
 import { log } from '../log.js';
 import { tooLarge } from '../files.js';
-import { condenseSources, type FailedSource } from '../jobs/condense.js';
+import { condenseSources, condenseStepCount, type FailedSource } from '../jobs/condense.js';
 import { MIN_BUDGET_TOKENS, type CondenseSource } from '../text/condense.js';
 import { convertBytesToText, readTextSource } from './inputs.js';
 import { defineTool, type ToolContext } from './types.js';
@@ -75,6 +75,8 @@ function sourceLabel(s: SourceInput, i: number, count: number): string {
 export async function readEachSource(
   sources: SourceInput[],
   ctx: ToolContext,
+  /** Told before each source is read (index from 0), for progress per source. */
+  onSource?: (index: number, name: string) => void,
 ): Promise<{ read: CondenseSource[]; failed: FailedSource[] }> {
   if (sources.length === 0)
     throw new PrechewError('INVALID_INPUT', 'Give at least one source: {path}, {text} or {data, filename}.');
@@ -90,6 +92,7 @@ export async function readEachSource(
   for (let i = 0; i < sources.length; i++) {
     const s = sources[i] as SourceInput;
     const name = sourceLabel(s, i, sources.length);
+    onSource?.(i, name);
     try {
       let one: CondenseSource;
       if ('path' in s) {
@@ -251,7 +254,14 @@ export const condenseTool = defineTool({
   pageField: 'context',
   async handler(input, ctx) {
     const budgetTokens = resolveBudget(input.budgetTokens, ctx);
-    const { read: sources, failed } = await readEachSource(input.sources, ctx);
+    // Progress: one step per source read (a PDF or a recording can take a while), the condense steps, the report.
+    const mode = input.mode;
+    const n = input.sources.length;
+    const total = n + condenseStepCount(mode) + 1;
+    const { read: sources, failed } = await readEachSource(input.sources, ctx, (i, name) =>
+      ctx.progress({ progress: i, total, message: `reading source ${i + 1} of ${n}: ${name}` }),
+    );
+    ctx.progress({ progress: n, total, message: `read ${n} source(s)` });
     if (sources.every((s) => s.text.trim() === ''))
       throw new PrechewError(
         'INVALID_INPUT',
@@ -269,8 +279,9 @@ export const condenseTool = defineTool({
         privacy: input.privacy ?? ctx.app.config.privacy.mode,
         entities: input.entities,
       },
-      { signal: ctx.signal, progress: ctx.progress },
+      { signal: ctx.signal, progress: (u) => ctx.progress({ ...u, progress: n + u.progress, total }) },
     );
+    ctx.progress({ progress: total, total, message: 'done' });
     return {
       context: result.context,
       ...(result.vaultId ? { vaultId: result.vaultId } : {}),

@@ -123,7 +123,9 @@ export const dedupeTool = defineTool({
       mode: input.mode,
       ...(input.threshold !== undefined ? { threshold: input.threshold } : {}),
       signal: ctx.signal,
-      onProgress: (done, total) => ctx.progress({ progress: done, total, message: `dedupe ${done}/${total}` }),
+      // Per batch: items are hashed in batches, then each LSH band is matched.
+      onProgress: (done, total) =>
+        ctx.progress({ progress: done, total, message: done <= items.length ? `dedupe: hashed ${done} of ${items.length} items` : `dedupe: matched band ${done - items.length} of ${total - items.length}` }),
     });
     let tokensBefore = 0;
     for (const it of items) tokensBefore += countTokens(it.text);
