@@ -88,6 +88,8 @@ const jobsSchema = z
     taskTtlMs: z.number().int().positive().default(24 * 60 * 60_000),
     /** The longest retention a client may ask for. */
     maxTaskTtlMs: z.number().int().positive().default(7 * 24 * 60 * 60_000),
+    /** Tasks one server process runs at the same time; more are refused until one ends. */
+    maxRunningTasks: z.number().int().min(1).max(1000).default(16),
     /** Polling interval suggested to clients (tasks/get). */
     taskPollMs: z.number().int().min(50).default(1000),
     /** During long work, a progress notification at least this often (clients that reset their timeout on progress stay alive). */

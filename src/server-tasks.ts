@@ -87,6 +87,9 @@ export function installTasks(server: McpServer, app: App, hooks: TaskHooks): voi
     }
     const parsed = hooks.inputSchema(tool).safeParse(params.arguments ?? {});
     if (!parsed.success) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Invalid arguments for ${tool.name}: ${describeZodError(parsed.error)}`);
+    const limit = app.config.jobs.maxRunningTasks;
+    if (tasks.runningCount() >= limit)
+      throw new ProtocolError(ProtocolErrorCode.InvalidRequest, `Too many running tasks (jobs.maxRunningTasks = ${limit}); wait for one to finish, cancel one with tasks/cancel, or call the tool without "task".`);
     const roots = await hooks.snapshotRoots();
     const record = tasks.start(hooks.owner, tool.name, params.task.ttl, async (signal, setMessage) => {
       const result = await hooks.run(tool, params.arguments ?? {}, signal, roots, setMessage);

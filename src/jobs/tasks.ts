@@ -245,6 +245,11 @@ export class TaskManager {
   }
 }
 
+/** The task manager if this process has started one (without opening the store otherwise). */
+export function openedTaskManager(app: AppServices): TaskManager | undefined {
+  return app.extensions.get('tasks') as TaskManager | undefined;
+}
+
 /** The process-wide task manager, opened on first use and closed on shutdown. */
 export function getTaskManager(app: AppServices): TaskManager {
   return getService(app, 'tasks', () => {

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Client } from '@modelcontextprotocol/client';
-import { connectHttp, connectStdio, startHttpChild, type HttpChild } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { childEnv, cliPath, connectHttp, connectStdio, startHttpChild, type HttpChild } from '../helpers/cli.js';
 import { tempDir } from '../helpers/app.js';
 import { startFakeProviders, type FakeProviders } from '../helpers/fake-providers.js';
 
@@ -221,5 +222,48 @@ describe('MCP tasks over stdio (real child process)', () => {
     } finally {
       await http.stop();
     }
+  });
+
+  it('a task keeps running after the client closes stdin, and a new session fetches its result', async () => {
+    fake.delayMs = 2500;
+    const dataDir = tempDir('prechew-tasks-stdio-');
+    const child = spawn(process.execPath, [cliPath, 'serve', '--stdio'], { env: childEnv(env(fake, dataDir)), cwd: tempDir() });
+    let out = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const reply = (id: number) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no reply ${id}; stderr:\n${stderr}`)), 20_000);
+        const onData = (d: Buffer) => {
+          out += d.toString();
+          for (const line of out.split('\n')) {
+            if (!line.trim()) continue;
+            const msg = JSON.parse(line) as { id?: number };
+            if (msg.id === id) {
+              clearTimeout(timer);
+              child.stdout.off('data', onData);
+              resolve(msg as Record<string, unknown>);
+            }
+          }
+        };
+        child.stdout.on('data', onData);
+      });
+    const send = (msg: unknown) => child.stdin.write(`${JSON.stringify(msg)}\n`);
+    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    await reply(1);
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'ask', arguments: ASK, task: { ttl: 60_000 } } });
+    const created = CreateTaskResultSchema.parse((await reply(2)).result);
+    child.stdin.end();
+    // The process finishes the task before it exits (without that, shutdown would record it as interrupted).
+    expect(await exited).toBe(0);
+    expect(stderr).not.toMatch(/error/i);
+
+    const next = await connectStdio([], env(fake, dataDir));
+    expect((await getTask(next.client, created.task.taskId)).status).toBe('completed');
+    const stored = await next.client.request({ method: 'tasks/result', params: { taskId: created.task.taskId } }, CallToolResultSchema, { timeout: SHORT_TIMEOUT });
+    expect((stored.structuredContent as { answer: string }).answer).toContain('Parking');
+    await next.client.close();
   });
 });
