@@ -94,7 +94,11 @@ describe('MCP tasks over Streamable HTTP (real child process)', () => {
     await expect(client.request({ method: 'tools/call', params: { name: 'classify', arguments: { texts: ['good'] }, task: {} } }, CreateTaskResultSchema)).rejects.toThrow(/does not run as a task/);
     // 2026-era clients (no tasks in that protocol) still list and call the same tools.
     const modern = await connectHttp(server.url, { modern: true });
-    expect((await modern.listTools()).tools.map((t) => t.name)).toContain('ask');
+    const modernTools = (await modern.listTools()).tools;
+    expect(modernTools.map((t) => t.name)).toContain('ask');
+    // That protocol has no tasks in core: neither the capability nor `execution` reaches those clients.
+    expect(modern.getServerCapabilities()?.tasks).toBeUndefined();
+    expect(modernTools.every((t) => (t as { execution?: unknown }).execution === undefined)).toBe(true);
     await modern.close();
     await client.close();
   });
