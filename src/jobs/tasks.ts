@@ -49,6 +49,7 @@ export class TaskManager {
   private readonly waiters = new Map<string, Set<() => void>>();
   private watch: NodeJS.Timeout | undefined;
   private lastMessageWrite = new Map<string, number>();
+  private closed = false;
 
   constructor(
     readonly store: TaskStore,
@@ -86,7 +87,7 @@ export class TaskManager {
       // Progress can arrive many times a second; the store needs only the latest now and then.
       const last = this.lastMessageWrite.get(record.taskId) ?? 0;
       const t = Date.now();
-      if (t - last < 200) return;
+      if (this.closed || t - last < 200) return;
       this.lastMessageWrite.set(record.taskId, t);
       try {
         this.store.setMessage(record.taskId, message, t);
@@ -102,6 +103,8 @@ export class TaskManager {
         log.error(`task ${record.taskId} (${tool}) failed unexpectedly`, { error });
         outcome = { status: 'failed', result: { isError: true, content: [{ type: 'text', text: '[INTERNAL] The task failed unexpectedly; see the server log.' }] } };
       }
+      // After close() the task is already recorded as interrupted and the store is shut.
+      if (this.closed) return;
       try {
         this.store.finish(record.taskId, outcome.status, outcome.message, outcome.result);
       } catch (error) {
@@ -191,6 +194,8 @@ export class TaskManager {
 
   /** On shutdown: tasks still running here are recorded as interrupted, so clients are not left polling. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.stopWatch();
     for (const [taskId, run] of this.running) {
       run.controller.abort(new Error('server stopping'));
