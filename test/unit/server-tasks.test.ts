@@ -59,6 +59,13 @@ describe('tasks protocol (in-memory transport)', () => {
     expect(third?.status).toBe('working');
   });
 
+  it('answers with the JSON-RPC codes of the spec', async () => {
+    const code = (p: Promise<unknown>) => p.then(() => undefined, (e: { code?: unknown }) => e.code);
+    expect(await code(client.request({ method: 'tasks/get', params: { taskId: 'nope' } }, TaskSchema))).toBe(-32602);
+    expect(await code(client.request({ method: 'tasks/result', params: { taskId: 'nope' } }, ResultSchema))).toBe(-32602);
+    expect(await code(startTask('classify', { texts: ['good'] }))).toBe(-32601);
+  });
+
   it('rejects bad arguments before a task exists', async () => {
     await expect(startTask('dedupe', { items: 'not a list' })).rejects.toThrow(/Invalid arguments for dedupe: items/);
     await expect(startTask('no-such-tool', {})).rejects.toThrow(/Tool no-such-tool not found/);
