@@ -113,7 +113,7 @@ export class ProgressSender {
     if (this.stopped) return;
     const seconds = Math.round((Date.now() - this.lastRealAt) / 1000);
     const saved = this.message;
-    this.message = `${saved ?? 'working'} (still working, ${seconds} s)`;
+    this.message = saved ? `${saved} (still working, ${seconds} s)` : `working (${seconds} s)`;
     this.emit(nudge(Math.max(this.lastSent, 0)), Date.now());
     this.message = saved;
   }
