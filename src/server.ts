@@ -14,6 +14,7 @@ import type { AnyTool, ToolContext } from './tools/types.js';
 import type { ProgressUpdate } from './jobs/units.js';
 import { version } from './version.js';
 import { modelsResource } from './engines/models.js';
+import { getLedger, statsResource } from './store/ledger.js';
 
 export const SERVER_INSTRUCTIONS = `prechew does grunt work locally — on the user's machine, with no cloud calls unless \`ask\` is used — so that only lean, relevant context reaches you.
 Prefer it whenever the input is large or raw (long documents, recordings, big collections):
@@ -123,6 +124,12 @@ export function createMcpServer(app: App, options: McpServerOptions = { clientRo
     modelsResource.uri,
     { title: modelsResource.title, description: modelsResource.description, mimeType: modelsResource.mimeType },
     async (uri) => ({ contents: [{ uri: uri.href, mimeType: modelsResource.mimeType, text: await modelsResource.read(app.config) }] }),
+  );
+  server.registerResource(
+    statsResource.name,
+    statsResource.uri,
+    { title: statsResource.title, description: statsResource.description, mimeType: 'application/json' },
+    async (uri) => ({ contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(getLedger(app).stats(), null, 2) }] }),
   );
   return server;
 }
