@@ -13,7 +13,7 @@
   const nodeName = (n) => (n === 'local' ? 'this node' : n);
   let last;
   let selectedModel;
-  const charts = { units: undefined, unitsKey: '', savings: undefined };
+  const charts = { units: undefined, unitsKey: '', raw: [], savings: undefined };
   window.prechewDashboard = { updates: 0, seenJobs: [] };
 
   function cell(content, className) {
@@ -158,21 +158,37 @@
     const b = buckets(s);
     const unitsEl = $('chart-units');
     const key = b.names.join('\u0000');
+    // Stacked bars: series k draws the sum of nodes k..last, widest first, so each node's share shows;
+    // the legend shows each node's own count.
+    const stacks = b.names.map((_, k) => b.xs.map((_, i) => b.units.slice(k).reduce((sum, row) => sum + row[i], 0)));
     if (!charts.units || charts.unitsKey !== key) {
       charts.units?.destroy();
       charts.unitsKey = key;
+      const bars = uPlot.paths.bars({ size: [0.9, 16] });
       charts.units = new uPlot(
         {
           width: width(unitsEl),
           height: 240,
           scales: { y: { range: (u, min, max) => [0, Math.max(1, max)] } },
-          series: [{}, ...b.names.map((n, i) => ({ label: nodeName(n), stroke: COLORS[i % COLORS.length], fill: `${COLORS[i % COLORS.length]}22`, width: 2, points: { show: false } }))],
-          axes: [{}, { label: 'units' }],
+          series: [
+            {},
+            ...b.names.map((n, k) => ({
+              label: nodeName(n),
+              stroke: COLORS[k % COLORS.length],
+              fill: COLORS[k % COLORS.length],
+              paths: bars,
+              points: { show: false },
+              value: (u, v, si, i) => (i === null || i === undefined ? '–' : String(charts.raw[k][i] ?? 0)),
+            })),
+          ],
+          axes: [{}, { label: 'units', values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? String(v) : '')) }],
         },
-        [b.xs, ...b.units],
+        [b.xs, ...stacks],
         unitsEl,
       );
-    } else charts.units.setData([b.xs, ...b.units]);
+    }
+    charts.raw = b.units;
+    charts.units.setData([b.xs, ...stacks]);
     const savingsEl = $('chart-savings');
     const model = s.models[0] ?? '';
     $('savings-title').textContent = `Saved over time, cumulative (last 2 h; $ for ${model})`;
@@ -183,7 +199,11 @@
           height: 240,
           series: [{}, { label: 'tokens saved', stroke: COLORS[0], width: 2, scale: 'tokens' }, { label: `$ saved (${model})`, stroke: COLORS[1], width: 2, scale: 'usd', value: (u, v) => (v === null ? '–' : usd(v)) }],
           scales: { tokens: { range: (u, min, max) => [0, Math.max(1, max)] }, usd: { range: (u, min, max) => [0, Math.max(0.0001, max)] } },
-          axes: [{}, { scale: 'tokens', label: 'tokens' }, { scale: 'usd', side: 1, label: 'USD', grid: { show: false } }],
+          axes: [
+            {},
+            { scale: 'tokens', label: 'tokens', size: 60, values: (u, splits) => splits.map((v) => int(v)) },
+            { scale: 'usd', side: 1, label: 'USD', size: 70, grid: { show: false }, values: (u, splits) => splits.map((v) => usd(v)) },
+          ],
         },
         [b.xs, b.tokens, b.dollars],
         savingsEl,

@@ -285,21 +285,22 @@ class SqliteLedger implements Ledger {
   }
 
   series(since: number, bucketMs: number, model: string): SeriesPoint[] {
+    // An integer written into the SQL: a bound JS number arrives as a REAL and would not divide to whole buckets.
     const b = Math.max(1000, Math.floor(bucketMs));
     const rows = this.db
-      .prepare('SELECT (at / @b) * @b AS bucket, COUNT(*) AS calls, SUM(tokens_saved) AS saved FROM calls WHERE at >= @since GROUP BY bucket ORDER BY bucket')
-      .all({ b, since }) as Array<{ bucket: number; calls: number; saved: number }>;
+      .prepare(`SELECT (at / ${b}) * ${b} AS bucket, COUNT(*) AS calls, SUM(tokens_saved) AS saved FROM calls WHERE at >= @since GROUP BY bucket ORDER BY bucket`)
+      .all({ since }) as Array<{ bucket: number; calls: number; saved: number }>;
     const points = new Map<number, SeriesPoint>(rows.map((r) => [r.bucket, { at: r.bucket, calls: r.calls, tokensSaved: r.saved, savedUsd: 0, units: {} }]));
     const usd = this.db
-      .prepare('SELECT (at / @b) * @b AS bucket, SUM(s.usd) AS usd FROM call_savings s JOIN calls ON calls.id = s.call_id WHERE at >= @since AND s.model = @m GROUP BY bucket')
-      .all({ b, since, m: model }) as Array<{ bucket: number; usd: number }>;
+      .prepare(`SELECT (at / ${b}) * ${b} AS bucket, SUM(s.usd) AS usd FROM call_savings s JOIN calls ON calls.id = s.call_id WHERE at >= @since AND s.model = @m GROUP BY bucket`)
+      .all({ since, m: model }) as Array<{ bucket: number; usd: number }>;
     for (const u of usd) {
       const p = points.get(u.bucket);
       if (p) p.savedUsd = round6(u.usd);
     }
     const units = this.db
-      .prepare('SELECT (at / @b) * @b AS bucket, u.node AS node, SUM(u.units) AS units FROM call_units u JOIN calls ON calls.id = u.call_id WHERE at >= @since GROUP BY bucket, u.node')
-      .all({ b, since }) as Array<{ bucket: number; node: string; units: number }>;
+      .prepare(`SELECT (at / ${b}) * ${b} AS bucket, u.node AS node, SUM(u.units) AS units FROM call_units u JOIN calls ON calls.id = u.call_id WHERE at >= @since GROUP BY bucket, u.node`)
+      .all({ since }) as Array<{ bucket: number; node: string; units: number }>;
     for (const u of units) {
       const p = points.get(u.bucket);
       if (p) p.units[u.node] = u.units;

@@ -86,11 +86,21 @@ describe.skipIf(!haveChromium)('dashboard in real Chromium', { timeout: 240_000 
     try {
       const r = await client.callTool({ name: 'extract-entities', arguments: { text: bigText, types: ['email'], offload: 'auto' } }, { timeout: 180_000 });
       expect(r.isError ?? false).toBe(false);
+      // Calls that save tokens (the second from the cache) and one that fails, for the cards and the errors table.
+      const condense = { name: 'condense', arguments: { sources: [{ text: bigText.slice(0, 200_000) }], query: 'orders for team7', budgetTokens: 400 } };
+      for (let i = 0; i < 2; i++) expect((await client.callTool(condense)).isError ?? false).toBe(false);
+      expect((await client.callTool({ name: 'dedupe', arguments: { text: bigText.slice(0, 50_000), split: 'lines', mode: 'exact' } })).isError ?? false).toBe(false);
+      expect((await client.callTool({ name: 'summarize', arguments: { text: '' } })).isError).toBe(true);
     } finally {
       await client.close();
     }
     // Pushed over SSE, no reload: the call, its units on the worker, and the worker's own counter.
-    await expect.poll(() => page.locator('#calls-total').textContent(), { timeout: 15_000 }).toBe('1');
+    await expect.poll(() => page.locator('#calls-total').textContent(), { timeout: 15_000 }).toBe('5');
+    await expect.poll(() => page.locator('#calls-failed').textContent(), { timeout: 15_000 }).toBe('1 failed');
+    expect(Number((await page.locator('#tokens-saved').textContent())!.replace(/,/g, ''))).toBeGreaterThan(10_000);
+    expect(await page.locator('#usd-saved').textContent()).toMatch(/^\$0?\.\d*[1-9]/);
+    expect(await page.locator('#cache-rate').textContent()).toMatch(/^[1-9]\d*%$/);
+    expect(await page.locator('#errors tbody tr td').first().textContent()).toBe('INVALID_INPUT');
     await expect.poll(() => page.locator('#units-detail').textContent(), { timeout: 15_000 }).toMatch(/worker-ui [1-9]/);
     await expect.poll(() => peerRow.locator('td').nth(6).textContent(), { timeout: 20_000 }).toMatch(/^[1-9]\d* \/ 0$/);
     expect(Number(await page.locator('body').getAttribute('data-updates'))).toBeGreaterThan(updatesBefore);
