@@ -105,7 +105,7 @@ describe.skipIf(!haveChromium)('dashboard in real Chromium', { timeout: 240_000 
     await expect.poll(() => peerRow.locator('td').nth(6).textContent(), { timeout: 20_000 }).toMatch(/^[1-9]\d* \/ 0$/);
     expect(Number(await page.locator('body').getAttribute('data-updates'))).toBeGreaterThan(updatesBefore);
     // The page showed the call while it ran.
-    expect(await page.evaluate(() => (window as unknown as { prechewDashboard: { seenJobs: string[] } }).prechewDashboard.seenJobs)).toContain('extract-entities');
+    expect(await page.evaluate(() => (globalThis as unknown as { prechewDashboard: { seenJobs: string[] } }).prechewDashboard.seenJobs)).toContain('extract-entities');
     // Both charts drew (uPlot canvases), with the worker in the units legend.
     expect(await page.locator('#chart-units canvas').count()).toBe(1);
     expect(await page.locator('#chart-savings canvas').count()).toBe(1);
