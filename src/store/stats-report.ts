@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { PrechewError } from '../errors.js';
+import { REPORTED_MODELS } from '../cloud/pricing.js';
 import type { LedgerStats, StatsBucket } from './ledger.js';
 
 const UNITS_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
@@ -24,9 +25,9 @@ export function parseSince(value: string, now = Date.now()): number | undefined 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const usd = (n: number): string => (n >= 0.01 || n === 0 ? `$${n.toFixed(2)}` : `$${n.toFixed(6)}`);
 
-function savedLine(b: StatsBucket): string {
-  const entries = Object.entries(b.savedUsd);
-  return entries.length ? entries.map(([model, v]) => `${model} ${usd(v)}`).join(', ') : 'nothing priced yet';
+function savedLine(stats: LedgerStats): string {
+  const models = modelsOf(stats);
+  return models.length ? models.map((model) => `${model} ${usd(stats.totals.savedUsd[model]!)}`).join(', ') : 'nothing priced yet';
 }
 
 function table(head: string[], rows: string[][]): string[] {
@@ -35,9 +36,18 @@ function table(head: string[], rows: string[][]): string[] {
   return [line(head), ...rows.map(line)].map((l) => `  ${l}`);
 }
 
-/** The main model whose savings the per-day and per-tool tables show (the first one recorded). */
+/** Recorded models in the pricing table's reporting order (flagship first), then any others. */
+function modelsOf(stats: LedgerStats): string[] {
+  const rank = (m: string) => {
+    const i = (REPORTED_MODELS as readonly string[]).indexOf(m);
+    return i < 0 ? REPORTED_MODELS.length : i;
+  };
+  return Object.keys(stats.totals.savedUsd).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/** The main model whose savings the per-day and per-tool tables show. */
 function firstModel(stats: LedgerStats): string | undefined {
-  return Object.keys(stats.totals.savedUsd)[0];
+  return modelsOf(stats)[0];
 }
 
 export function formatStats(stats: LedgerStats): string {
@@ -49,12 +59,12 @@ export function formatStats(stats: LedgerStats): string {
     `prechew stats ${since}`,
     `  calls: ${int(t.calls)}${t.errors ? ` (${int(t.errors)} failed)` : ''}`,
     `  tokens: ${int(t.tokensIn)} read, ${int(t.tokensOut)} returned; ${int(t.naiveTokens)} naive → ${int(t.tokensSaved)} saved`,
-    `  estimated input cost saved: ${savedLine(t)}`,
+    `  estimated input cost saved: ${savedLine(stats)}`,
   ];
   const p = t.provider;
   if (p.calls > 0)
     lines.push(`  ask: ${int(p.calls)} requests, ${int(p.inputTokens)} in / ${int(p.outputTokens)} out tokens, real cost ${usd(p.costUsd)} vs ${usd(p.naiveCostUsd)} sending everything (saved ${usd(p.savedUsd)})`);
-  lines.push(`  cache: ${int(t.cacheHits)} hits of ${int(t.cacheLookups)} lookups${hitRate}, ${int(t.cachedCalls)} calls answered whole from the cache`);
+  lines.push(`  cache: ${int(t.cacheHits)} of ${int(t.cacheLookups)} lookups hit${hitRate}; ${int(t.cachedCalls)} of ${int(t.calls)} calls answered whole from the cache`);
   if (stats.perPeer.length) lines.push(`  units: ${stats.perPeer.map((r) => `${r.node} ${int(r.units)}`).join(', ')}`);
   const model = firstModel(stats);
   const usdHead = model ? `saved (${model})` : 'saved $';
