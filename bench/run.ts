@@ -18,6 +18,7 @@ const suites: Array<[name: string, load: () => Promise<Bench>]> = [
   ['mesh', async () => (await import('./mesh.js')).benchMesh],
   ['adversarial', async () => (await import('./adversarial.js')).benchAdversarial],
   ['privacy', async () => (await import('./privacy.js')).benchPrivacy],
+  ['ledger', async () => (await import('./ledger.js')).benchLedger],
 ];
 
 async function main(): Promise<void> {

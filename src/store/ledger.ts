@@ -73,6 +73,9 @@ export interface LedgerStats {
   errors: Array<{ code: string; count: number; last: number }>;
 }
 
+/** Totals, units per node and errors by code, without the per-day and per-tool tables (cheaper). */
+export type LedgerSummary = Pick<LedgerStats, 'totals' | 'perPeer' | 'errors'>;
+
 export interface SeriesPoint {
   /** Bucket start, ms since epoch. */
   at: number;
@@ -85,6 +88,7 @@ export interface SeriesPoint {
 export interface Ledger {
   record(entry: LedgerEntry): void;
   stats(since?: number): LedgerStats;
+  summary(since?: number): LedgerSummary;
   /** Per-bucket figures from `since` (savedUsd for one model), for charts. */
   series(since: number, bucketMs: number, model: string): SeriesPoint[];
   recentErrors(limit: number): Array<{ at: number; tool: string; code: string }>;
@@ -113,6 +117,10 @@ class NoopLedger implements Ledger {
   record(): void {}
   stats(since?: number): LedgerStats {
     return emptyStats(since);
+  }
+  summary(since?: number): LedgerSummary {
+    const { totals, perPeer, errors } = emptyStats(since);
+    return { totals, perPeer, errors };
   }
   series(): SeriesPoint[] {
     return [];
@@ -262,6 +270,14 @@ class SqliteLedger implements Ledger {
   }
 
   stats(since?: number): LedgerStats {
+    const stats = { ...emptyStats(since), ...this.summary(since) };
+    const from = since ?? 0;
+    stats.perDay = [...this.buckets("strftime('%Y-%m-%d', at / 1000, 'unixepoch')", from)].map(([day, b]) => ({ day, ...b }));
+    stats.perTool = [...this.buckets('tool', from)].map(([tool, b]) => ({ tool, ...b })).sort((a, b) => b.calls - a.calls || a.tool.localeCompare(b.tool));
+    return stats;
+  }
+
+  summary(since?: number): LedgerSummary {
     const from = since ?? 0;
     const stats = emptyStats(since);
     const total = this.buckets("'all'", from).get('all');
@@ -273,15 +289,13 @@ class SqliteLedger implements Ledger {
       )
       .get(from) as { calls: number; i: number; o: number; c: number; n: number; s: number };
     stats.totals.provider = { calls: p.calls, inputTokens: p.i, outputTokens: p.o, costUsd: round6(p.c), naiveCostUsd: round6(p.n), savedUsd: round6(p.s) };
-    stats.perDay = [...this.buckets("strftime('%Y-%m-%d', at / 1000, 'unixepoch')", from)].map(([day, b]) => ({ day, ...b }));
-    stats.perTool = [...this.buckets('tool', from)].map(([tool, b]) => ({ tool, ...b })).sort((a, b) => b.calls - a.calls);
     stats.perPeer = this.db
       .prepare('SELECT u.node AS node, SUM(u.units) AS units, COUNT(DISTINCT u.call_id) AS calls FROM call_units u JOIN calls ON calls.id = u.call_id WHERE at >= ? GROUP BY u.node ORDER BY units DESC')
       .all(from) as LedgerStats['perPeer'];
     stats.errors = this.db
       .prepare('SELECT error_code AS code, COUNT(*) AS count, MAX(at) AS last FROM calls WHERE at >= ? AND error_code IS NOT NULL GROUP BY error_code ORDER BY count DESC')
       .all(from) as LedgerStats['errors'];
-    return stats;
+    return { totals: stats.totals, perPeer: stats.perPeer, errors: stats.errors };
   }
 
   series(since: number, bucketMs: number, model: string): SeriesPoint[] {

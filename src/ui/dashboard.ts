@@ -31,6 +31,9 @@ const PUSH_MAX_MS = 2000;
 /** How often the peers' signed status is checked while someone watches. */
 const PEER_REFRESH_MS = 5000;
 const MAX_SSE_CLIENTS = 16;
+/** The ledger is summed again at most this often after calls finish, and at least this often anyway. */
+const LEDGER_MIN_MS = 1000;
+const LEDGER_MAX_MS = 30_000;
 
 interface Asset {
   file: string;
@@ -143,6 +146,7 @@ export function createDashboard(app: App, options: { token: string | undefined }
   const clients = new Set<http.ServerResponse>();
   let ledgerPart: Pick<DashboardState, 'totals' | 'perPeer' | 'errors' | 'recentErrors' | 'series'> | undefined;
   let ledgerAt = 0;
+  let ledgerDirty = false;
   let pushTimer: NodeJS.Timeout | undefined;
   let lastPush = 0;
   let peerTimer: NodeJS.Timeout | undefined;
@@ -150,19 +154,23 @@ export function createDashboard(app: App, options: { token: string | undefined }
 
   const models = [...new Set<string>([...REPORTED_MODELS, ...Object.keys(app.config.cloud.pricing)])];
 
+  /**
+   * The ledger's figures, read again only after a call finished here (at most every few seconds:
+   * all-time sums over a large ledger are not free) or after a while (another process, such as
+   * `prechew run`, may write to the same ledger).
+   */
   function readLedger(): NonNullable<typeof ledgerPart> {
     const now = Date.now();
-    if (!ledgerPart || now - ledgerAt > PUSH_MAX_MS * 2) {
+    const age = now - ledgerAt;
+    if (!ledgerPart || (ledgerDirty && age > LEDGER_MIN_MS) || age > LEDGER_MAX_MS) {
       const ledger = getLedger(app);
-      const stats = ledger.stats();
       ledgerPart = {
-        totals: stats.totals,
-        perPeer: stats.perPeer,
-        errors: stats.errors,
+        ...ledger.summary(),
         recentErrors: ledger.recentErrors(10),
         series: ledger.series(now - SERIES_WINDOW_MS, SERIES_BUCKET_MS, models[0] ?? 'claude-sonnet-4-5'),
       };
       ledgerAt = now;
+      ledgerDirty = false;
     }
     return ledgerPart;
   }
@@ -224,17 +232,17 @@ export function createDashboard(app: App, options: { token: string | undefined }
 
   const onChange = (): void => schedulePush();
   const onFinished = (): void => {
-    ledgerPart = undefined;
-    schedulePush();
+    ledgerDirty = true;
+    // The first finished call since the last read shows at once; a busy stream of calls at most every LEDGER_MIN_MS.
+    const wait = Math.max(0, LEDGER_MIN_MS - (Date.now() - ledgerAt));
+    if (wait === 0) schedulePush();
+    else setTimeout(schedulePush, wait + 10).unref();
   };
 
   function startWatching(): void {
     activity.on('change', onChange);
     activity.on('finished', onFinished);
-    heartbeat = setInterval(() => {
-      ledgerPart = undefined;
-      push();
-    }, PUSH_MAX_MS);
+    heartbeat = setInterval(push, PUSH_MAX_MS);
     if (app.mesh) {
       void app.mesh.refresh();
       peerTimer = setInterval(() => void app.mesh?.refresh(), PEER_REFRESH_MS);
