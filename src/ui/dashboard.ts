@@ -304,10 +304,13 @@ export function createDashboard(app: App, options: { token: string | undefined }
           'www-authenticate': 'Bearer realm="prechew"',
         });
       }
-      if (pathname === '/ui/events') return events(req, res);
+      if (pathname === '/ui/events') return req.method === 'GET' ? events(req, res) : send(res, 405, 'text/plain; charset=utf-8', 'The event stream takes GET.', { allow: 'GET' });
       if (pathname === '/ui/api/state') return send(res, 200, 'application/json', JSON.stringify(state()));
       const asset = files.get(pathname);
-      if (!asset) return send(res, 404, 'text/plain; charset=utf-8', 'Not found.');
+      if (!asset) {
+        const missing = pathname === '/ui' ? ' This installation lacks the dashboard files (the ui/ folder of the package).' : '';
+        return send(res, 404, 'text/plain; charset=utf-8', `Not found.${missing}`);
+      }
       let body: Buffer;
       try {
         body = readFileSync(asset.file);
