@@ -10,7 +10,8 @@
   const int = (n) => nf.format(Math.round(n ?? 0));
   const usd = (n) => (n >= 0.01 || n === 0 ? `$${n.toFixed(2)}` : `$${n.toFixed(6)}`);
   const ago = (s) => (s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
-  const nodeName = (n) => (n === 'local' ? 'this node' : n);
+  const FOR_PEERS = '\u0000for-peers';
+  const nodeName = (n) => (n === 'local' ? 'this node' : n === FOR_PEERS ? 'this node, for peers' : n);
   let last;
   let selectedModel;
   const charts = { units: undefined, unitsKey: '', raw: [], savings: undefined };
@@ -67,7 +68,8 @@
     $('cache-detail').textContent = `${int(t.cacheHits)} of ${int(t.cacheLookups)} lookups`;
     const units = s.perPeer.reduce((sum, p) => sum + p.units, 0);
     $('units-total').textContent = int(units);
-    $('units-detail').textContent = s.perPeer.map((p) => `${nodeName(p.node)} ${int(p.units)}`).join(', ');
+    const forPeers = s.node.worker?.unitsDone ? [`${int(s.node.worker.unitsDone)} more run here for peers`] : [];
+    $('units-detail').textContent = [...s.perPeer.map((p) => `${nodeName(p.node)} ${int(p.units)}`), ...forPeers].join(', ');
     const p = t.provider;
     $('ask-cost').textContent = p.calls ? usd(p.costUsd) : '–';
     $('ask-detail').textContent = p.calls ? `vs ${usd(p.naiveCostUsd)} sending everything` : 'no ask calls yet';
@@ -130,7 +132,9 @@
     const nodes = new Set();
     for (const p of s.series) for (const n of Object.keys(p.units)) nodes.add(n);
     for (const j of s.jobs) for (const n of Object.keys(j.units)) nodes.add(n);
-    const names = [...nodes].sort((a, b) => (a === 'local' ? -1 : b === 'local' ? 1 : a.localeCompare(b)));
+    if (s.forPeers.length) nodes.add(FOR_PEERS);
+    const rank = (n) => (n === 'local' ? 0 : n === FOR_PEERS ? 1 : 2);
+    const names = [...nodes].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
     const units = names.map(() => xs.map(() => 0));
     const tokens = xs.map(() => 0);
     const dollars = xs.map(() => 0);
@@ -142,6 +146,11 @@
       names.forEach((n, k) => (units[k][i] += p.units[n] ?? 0));
     }
     for (const j of s.jobs) names.forEach((n, k) => (units[k][xs.length - 1] += j.units[n] ?? 0));
+    const peersRow = units[names.indexOf(FOR_PEERS)];
+    for (const p of s.forPeers) {
+      const i = index.get(Math.floor(p.at / 1000 / BUCKET_S) * BUCKET_S);
+      if (peersRow && i !== undefined) peersRow[i] += p.units;
+    }
     for (let i = 1; i < xs.length; i++) {
       tokens[i] += tokens[i - 1];
       dollars[i] += dollars[i - 1];
@@ -201,7 +210,7 @@
           scales: { tokens: { range: (u, min, max) => [0, Math.max(1, max)] }, usd: { range: (u, min, max) => [0, Math.max(0.0001, max)] } },
           axes: [
             {},
-            { scale: 'tokens', label: 'tokens', size: 60, values: (u, splits) => splits.map((v) => int(v)) },
+            { scale: 'tokens', label: 'tokens', size: 60, values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? int(v) : '')) },
             { scale: 'usd', side: 1, label: 'USD', size: 70, grid: { show: false }, values: (u, splits) => splits.map((v) => usd(v)) },
           ],
         },

@@ -129,6 +129,8 @@ export interface DashboardState {
   errors: LedgerStats['errors'];
   recentErrors: Array<{ at: number; tool: string; code: string }>;
   series: SeriesPoint[];
+  /** Units this node ran for peers, per minute since the server started (not in the ledger: they are other nodes' calls). */
+  forPeers: Array<{ at: number; units: number }>;
 }
 
 export interface Dashboard {
@@ -154,6 +156,21 @@ export function createDashboard(app: App, options: { token: string | undefined }
 
   const models = [...new Set<string>([...REPORTED_MODELS, ...Object.keys(app.config.cloud.pricing)])];
 
+  // Units run here for peers, sampled from the worker's counter into per-minute buckets.
+  const forPeers = new Map<number, number>();
+  let lastWorkerCount = 0;
+  function sampleWorker(): void {
+    const done = app.mesh?.node.counters.unitsDone ?? 0;
+    if (done > lastWorkerCount) {
+      const bucket = Math.floor(Date.now() / SERIES_BUCKET_MS) * SERIES_BUCKET_MS;
+      forPeers.set(bucket, (forPeers.get(bucket) ?? 0) + done - lastWorkerCount);
+      for (const at of forPeers.keys()) if (at < bucket - SERIES_WINDOW_MS) forPeers.delete(at);
+    }
+    lastWorkerCount = done;
+  }
+  const sampler = setInterval(sampleWorker, 5000);
+  sampler.unref();
+
   /**
    * The ledger's figures, read again only after a call finished here (at most every few seconds:
    * all-time sums over a large ledger are not free) or after a while (another process, such as
@@ -176,6 +193,7 @@ export function createDashboard(app: App, options: { token: string | undefined }
   }
 
   function state(): DashboardState {
+    sampleWorker();
     const mesh = app.mesh;
     const consent = mesh?.consent.state();
     return {
@@ -208,6 +226,7 @@ export function createDashboard(app: App, options: { token: string | undefined }
       jobs: [...activity.running.values()].map((c) => ({ ...c, units: { ...c.units } })),
       models,
       ...readLedger(),
+      forPeers: [...forPeers].map(([at, units]) => ({ at, units })),
     };
   }
 
@@ -321,6 +340,7 @@ export function createDashboard(app: App, options: { token: string | undefined }
     },
 
     close() {
+      clearInterval(sampler);
       stopWatching();
       for (const res of clients) res.end();
       clients.clear();

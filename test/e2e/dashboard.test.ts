@@ -113,6 +113,18 @@ describe.skipIf(!haveChromium)('dashboard in real Chromium', { timeout: 240_000 
     await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard.png'), fullPage: true });
     expect(problems).toEqual([]);
     await page.close();
+
+    // The worker's own dashboard: it accepts units, and shows the ones it ran for the requester.
+    const workerPage = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+    const workerProblems = watchConsole(workerPage);
+    await workerPage.goto(`http://127.0.0.1:${worker.server!.port}/ui`);
+    await workerPage.locator('#status.live').waitFor({ timeout: 20_000 });
+    expect(await workerPage.locator('#consent').textContent()).toMatch(/^accepting units · mode always/);
+    expect(await workerPage.locator('#worker-units').textContent()).toMatch(/^[1-9]\d* done, 0 failed$/);
+    expect(await workerPage.locator('#chart-units .u-legend').textContent()).toContain('this node, for peers');
+    await workerPage.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-worker.png'), fullPage: true });
+    expect(workerProblems).toEqual([]);
+    await workerPage.close();
   });
 
   it('rejects a foreign Origin and a foreign Host (DNS rebinding)', async () => {
