@@ -6,7 +6,7 @@
  * saved without showing what it read. Lives next to the result cache (data.dir/ledger.sqlite) and,
  * like the cache, is never fatal: on any failure it degrades to a no-op.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { isDiskFullError } from '../errors.js';
@@ -339,13 +339,38 @@ class SqliteLedger implements Ledger {
   }
 }
 
-/** Open the ledger in `dir`; never throws (a ledger that cannot open turns recording off). */
+function isCorruption(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_NOTADB' || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT'));
+}
+
+/**
+ * Open the ledger in `dir`; never throws. A file SQLite calls corrupt is moved aside (kept, renamed
+ * `.corrupt-<time>`) and a new ledger started; any other failure turns recording off and keeps the file.
+ */
 export function openLedger(dir: string, retentionDays = 0): Ledger {
   const file = path.join(dir, 'ledger.sqlite');
   try {
     mkdirSync(dir, { recursive: true });
     return new SqliteLedger(file, retentionDays);
-  } catch (error) {
+  } catch (first) {
+    let error = first;
+    if (isCorruption(error)) {
+      log.warn(`savings ledger ${file} is corrupt; moving it aside and starting a new one`, { error });
+      const stamp = Date.now();
+      for (const suffix of ['', '-wal', '-shm']) {
+        try {
+          if (existsSync(file + suffix)) renameSync(file + suffix, `${file}${suffix}.corrupt-${stamp}`);
+        } catch {
+          // best effort
+        }
+      }
+      try {
+        return new SqliteLedger(file, retentionDays);
+      } catch (again) {
+        error = again;
+      }
+    }
     log.warn(`savings ledger ${file} cannot be opened; calls are not recorded`, { error });
     return new NoopLedger();
   }

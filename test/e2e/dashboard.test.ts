@@ -171,6 +171,11 @@ describe.skipIf(!haveChromium)('dashboard in real Chromium', { timeout: 240_000 
     expect(mcp.status).toBe(401);
     expect((await fetch(`${base}/ui/api/state`, { headers: { cookie: 'prechew_ui=forged' } })).status).toBe(401);
     expect((await fetch(`${base}/ui?token=wrong-token-0000000000`)).status).toBe(401);
+    // A browser opening the bare address is sent to the dashboard; anything else at / still needs the token.
+    const home = await fetch(`${base}/`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+    expect([home.status, home.headers.get('location')]).toEqual([302, '/ui']);
+    expect((await fetch(`${base}/`)).status).toBe(401);
+    expect((await fetch(`${base}/ui/api/state`, { method: 'POST', headers: { cookie } })).status).toBe(405);
     await context.close();
   });
 });

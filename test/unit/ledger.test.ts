@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dispatchUnits, type UnitBackend } from '../../src/jobs/dispatch.js';
@@ -50,6 +50,16 @@ describe('savings ledger (real SQLite)', () => {
     expect(ledger.path).toBeUndefined();
     ledger.record({ at: Date.now(), tool: 'condense', ms: 1 });
     expect(ledger.stats().totals.calls).toBe(0);
+  });
+
+  it('a corrupt ledger file is moved aside and a new one started', () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'ledger.sqlite'), Buffer.alloc(8192, 0x5a));
+    const ledger = openLedger(dir);
+    ledger.record({ at: Date.now(), tool: 'dedupe', ms: 1 });
+    expect(ledger.stats().totals.calls).toBe(1);
+    ledger.close();
+    expect(readdirSync(dir).some((f) => /^ledger\.sqlite\.corrupt-\d+$/.test(f))).toBe(true);
   });
 
   it('counts units per node inside a tool call, locally and through the dispatcher, and tracks the call while it runs', async () => {
