@@ -19,6 +19,7 @@ const suites: Array<[name: string, load: () => Promise<Bench>]> = [
   ['adversarial', async () => (await import('./adversarial.js')).benchAdversarial],
   ['privacy', async () => (await import('./privacy.js')).benchPrivacy],
   ['tasks', async () => (await import('./tasks.js')).benchTasks],
+  ['ledger', async () => (await import('./ledger.js')).benchLedger],
 ];
 
 async function main(): Promise<void> {

@@ -38,6 +38,7 @@ Usage:
   prechew peers [--json] [--wait S]    peers found (config, mDNS, Tailscale) with their signed status
   prechew peers trust <key|file> [--name N]   trust another node's key (as \`prechew id\` prints it)
   prechew peers untrust <name>         stop trusting a node
+  prechew stats [--since 7d] [--json]  the savings ledger: tokens and dollars saved, per day, tool and node
   prechew models [--json]              list GGUF and whisper model files with their metadata
   prechew models pull <url | hf:owner/repo/file.gguf> [--dir DIR]
                                        download a model (resumable, size-verified)
@@ -339,6 +340,17 @@ async function commandMesh(argv: string[]): Promise<number> {
   return peersCommand(rest.slice(1), config, createApp(config).executor.registry, version, io);
 }
 
+async function commandStats(argv: string[]): Promise<number> {
+  const { config, rest } = configAndRest(argv);
+  const [{ openLedger }, { statsCommand }] = await Promise.all([import('./store/ledger.js'), import('./store/stats-report.js')]);
+  const ledger = openLedger(config.data.dir!);
+  try {
+    return statsCommand(rest, (since) => ledger.stats(since), { out });
+  } finally {
+    ledger.close();
+  }
+}
+
 /** Runs a command that parses its own flags, mapping errors as the rest of the CLI does. */
 async function withOwnFlags(run: () => Promise<number>): Promise<number> {
   try {
@@ -355,6 +367,7 @@ export async function main(argv: string[]): Promise<number> {
   const ownFlags = !argv.includes('--help') && !argv.includes('-h');
   if ((argv[0] === 'id' || argv[0] === 'peers') && ownFlags) return withOwnFlags(() => commandMesh(argv));
   if (argv[0] === 'models' && ownFlags) return withOwnFlags(() => commandModels(argv.slice(1)));
+  if (argv[0] === 'stats' && ownFlags) return withOwnFlags(() => commandStats(argv.slice(1)));
   let p: Parsed;
   try {
     p = parse(argv);

@@ -78,6 +78,10 @@ const dataSchema = z
     dir: z.string().optional(),
     cache: z.boolean().default(true),
     maxCacheBytes: z.number().int().positive().default(1024 * MB),
+    /** Savings ledger (data.dir/ledger.sqlite): counts per tool call, for `prechew stats` and the dashboard. */
+    ledger: z.boolean().default(true),
+    /** Ledger rows older than this are dropped when it opens; 0 keeps them forever. */
+    ledgerDays: z.number().int().nonnegative().default(365),
   })
   .strict()
   .prefault({});

@@ -18,6 +18,7 @@ import { findTool } from './tools/registry.js';
 import type { ToolOutcome } from './tools/invoke.js';
 import { version } from './version.js';
 import { modelsResource } from './engines/models.js';
+import { getLedger, statsResource } from './store/ledger.js';
 
 export const SERVER_INSTRUCTIONS = `prechew does grunt work locally — on the user's machine, with no cloud calls unless \`ask\` is used — so that only lean, relevant context reaches you.
 Prefer it whenever the input is large or raw (long documents, recordings, big collections):
@@ -147,6 +148,12 @@ export function createMcpServer(app: App, options: McpServerOptions = { clientRo
     modelsResource.uri,
     { title: modelsResource.title, description: modelsResource.description, mimeType: modelsResource.mimeType },
     async (uri) => ({ contents: [{ uri: uri.href, mimeType: modelsResource.mimeType, text: await modelsResource.read(app.config) }] }),
+  );
+  server.registerResource(
+    statsResource.name,
+    statsResource.uri,
+    { title: statsResource.title, description: statsResource.description, mimeType: 'application/json' },
+    async (uri) => ({ contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(getLedger(app).stats(), null, 2) }] }),
   );
   return server;
 }

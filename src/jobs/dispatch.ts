@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { PrechewError, throwIfCancelled } from '../errors.js';
 import { canonicalJson } from '../mesh/canonical.js';
+import { noteUnitRan } from '../store/call-scope.js';
 import type { ProgressReporter, Unit } from './units.js';
 
 export type VerifyMode = 'none' | 'quorum' | 'spot';
@@ -275,6 +276,7 @@ export async function dispatchUnits<O>(
       }
       durations.push(Date.now() - attempt.started);
       unitsPerBackend[b.label] = (unitsPerBackend[b.label] ?? 0) + 1;
+      noteUnitRan(b.local ? 'local' : b.label);
       failures.set(b.id, 0);
       if (
         !b.local &&

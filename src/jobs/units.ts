@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { PrechewError, throwIfCancelled } from '../errors.js';
 import { canonicalJson } from '../mesh/canonical.js';
+import { noteUnitRan } from '../store/call-scope.js';
 import { dispatchUnits, type UnitBackend, type VerifyMode } from './dispatch.js';
 import { UnitRegistry, type UnitKindSpec } from './registry.js';
 
@@ -148,6 +149,7 @@ export async function runUnits<I, O>(executor: Executor, units: Unit<I>[], optio
       const index = next++;
       const unit = units[index]!;
       results[index] = await executor.run<I, O>(unit, { signal: options.signal });
+      noteUnitRan('local');
       done++;
       options.onProgress?.({ progress: done, total, message: `${label} ${done}/${total}` });
     }

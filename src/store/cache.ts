@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { getService, type AppServices } from '../services.js';
 import { isDiskFullError } from '../errors.js';
 import { log } from '../log.js';
+import { noteCacheLookup } from './call-scope.js';
 
 export function cacheKey(...parts: Array<string | Buffer | Uint8Array | number | undefined>): string {
   const h = createHash('sha256');
@@ -95,6 +96,7 @@ class SqliteCache implements ResultCache {
   get<T>(namespace: string, key: string): T | undefined {
     try {
       const row = this.getStmt.get(namespace, key);
+      noteCacheLookup(row !== undefined);
       if (!row) return undefined;
       try {
         this.touchStmt.run(Date.now(), namespace, key);

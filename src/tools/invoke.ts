@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { PrechewError, toSafeError } from '../errors.js';
 import { log } from '../log.js';
+import { trackToolCall } from './activity.js';
 import { paginate, storePages, type PageStore } from './pages.js';
 import type { AnyTool, ToolContext } from './types.js';
 
@@ -40,6 +41,16 @@ export interface InvokeOptions {
 }
 
 export async function invokeTool(tool: AnyTool, rawArgs: unknown, ctx: ToolContext, options: InvokeOptions): Promise<ToolOutcome> {
+  const cursor = (rawArgs as { cursor?: unknown } | null | undefined)?.cursor;
+  // A continuation page is not a new call; every other call is tracked live and recorded in the ledger.
+  if (typeof cursor === 'string' && cursor.length > 0) return invokeUntracked(tool, rawArgs, ctx, options);
+  const call = trackToolCall(tool.name, ctx);
+  const outcome = await call.run(() => invokeUntracked(tool, rawArgs, call.ctx, options, call.output));
+  call.finish(outcome.error?.code);
+  return outcome;
+}
+
+async function invokeUntracked(tool: AnyTool, rawArgs: unknown, ctx: ToolContext, options: InvokeOptions, onOutput?: (output: unknown) => void): Promise<ToolOutcome> {
   try {
     const args = (rawArgs ?? {}) as Record<string, unknown>;
     if (typeof args.cursor === 'string' && args.cursor.length > 0) {
@@ -53,6 +64,7 @@ export async function invokeTool(tool: AnyTool, rawArgs: unknown, ctx: ToolConte
     }
     if (ctx.signal.aborted) throw new PrechewError('CANCELLED', 'The request was cancelled before it started.');
     const output = await tool.handler(parsed.data, ctx);
+    onOutput?.(output);
     // A tool input may ask for smaller pages than the server's budget (never larger).
     const requested = (parsed.data as { maxOutputTokens?: unknown }).maxOutputTokens;
     const budget = typeof requested === 'number' && requested > 0 ? Math.min(requested, options.maxOutputTokens) : options.maxOutputTokens;

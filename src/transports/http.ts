@@ -15,6 +15,7 @@ import { isLoopbackHost, type ServerConfig } from '../config.js';
 import { PrechewError, quoteInput } from '../errors.js';
 import { log } from '../log.js';
 import { createMcpServer } from '../server.js';
+import { createDashboard } from '../ui/dashboard.js';
 
 export interface HttpOptions {
   host: string;
@@ -387,6 +388,7 @@ export async function startHttpServer(app: App, options: HttpOptions): Promise<R
     }
   }
 
+  const dashboard = createDashboard(app, { token: options.token });
   let meshNode: ReturnType<NonNullable<App['mesh']>['httpHandler']> | undefined;
   const meshMaxBody = Math.ceil((app.config.mesh.worker.maxUnitBytes * 4) / 3) + 256 * 1024;
 
@@ -452,6 +454,8 @@ export async function startHttpServer(app: App, options: HttpOptions): Promise<R
         'Forbidden: Origin not allowed. Add it to server.allowedOrigins if it is yours.',
       );
     }
+    // The dashboard checks the token itself: a browser presents it as a cookie for /ui.
+    if (dashboard.handles(url.pathname, req)) return dashboard.handle(req, res, url);
     if (options.token) {
       const auth = req.headers.authorization ?? '';
       const presented = /^Bearer\s+(.+)$/i.exec(auth)?.[1]?.trim();
@@ -566,6 +570,7 @@ export async function startHttpServer(app: App, options: HttpOptions): Promise<R
       if (shuttingDown) return;
       shuttingDown = true;
       clearInterval(sweep);
+      dashboard.close();
       server.close();
       server.closeIdleConnections();
       // Let in-flight calls finish within the grace period, then cancel what remains.
