@@ -290,6 +290,26 @@ describe(
       expect(requester.server!.stderr()).toMatch(
         /mesh: excluded peer:liar for the rest of this run: it returned a wrong result/,
       );
+
+      // `prechew peers` shows the running node's verdict beside the peer, in JSON and in the table.
+      const env = { env: { PRECHEW_DATA_DIR: requester.dataDir } };
+      const listing = await runCli(['peers', '--json', '--config', requester.configPath], env);
+      const shown = JSON.parse(listing.stdout) as {
+        peers: Array<{ name: string; excluded?: string }>;
+        excluded: Array<{ name: string; reason: string; fingerprint?: string }>;
+      };
+      expect(shown.excluded).toEqual([
+        expect.objectContaining({ name: 'liar', reason: expect.stringMatching(/wrong result/) as unknown }),
+      ]);
+      expect(shown.peers.find((p) => p.name === 'liar')?.excluded).toMatch(/wrong result/);
+      expect(shown.peers.find((p) => p.name === 'honest')?.excluded).toBeUndefined();
+      const table = await runCli(['peers', '--config', requester.configPath], env);
+      expect(table.stdout).toMatch(/^liar .*EXCLUDED: .*wrong result/m);
+      expect(table.stdout).toMatch(/^honest .*accepting/m);
+      // An exclusion lasts the node's run: once it stops, the verdict is no longer reported.
+      await requester.server!.stop('SIGTERM');
+      const after = await runCli(['peers', '--json', '--config', requester.configPath], env);
+      expect((JSON.parse(after.stdout) as { excluded: unknown[] }).excluded).toEqual([]);
     });
 
     it('a worker that hangs (SIGSTOP) costs a re-issue, not the job', async () => {
