@@ -31,6 +31,8 @@ export type ProgressReporter = (update: ProgressUpdate) => void;
 
 export interface UnitContext {
   signal?: AbortSignal | undefined;
+  /** The unit came from a peer: handlers that can run it at lower priority do (see thread-priority.ts). */
+  remote?: boolean | undefined;
   onProgress?: ProgressReporter | undefined;
 }
 
