@@ -14,6 +14,7 @@ import { registerSummarizeUnits } from './tools/summarize.js';
 import { registerEntityUnits } from './tools/extract-entities.js';
 import { registerDedupeUnits } from './tools/dedupe.js';
 import { registerCondenseUnits } from './jobs/condense.js';
+import { registerClassifyUnits } from './tools/classify.js';
 import { version } from './version.js';
 
 export interface App extends AppServices {
@@ -112,6 +113,7 @@ export function createApp(config: Config): App {
   registerEntityUnits(app);
   registerDedupeUnits(app);
   registerCondenseUnits(app);
+  registerClassifyUnits(app);
   return app;
 }
 
