@@ -82,7 +82,7 @@ async function timedCall(url: string, args: Record<string, unknown>): Promise<{ 
   }
 }
 
-export async function benchMeshNodes(megabytes = 6): Promise<Record<string, number | string>> {
+export async function benchMeshNodes(megabytes = 2): Promise<Record<string, number | string>> {
   const figures: Record<string, number | string> = {};
   const cores = os.availableParallelism();
   const root = mkdtempSync(path.join(os.tmpdir(), 'prechew-bench-mesh-root-'));
@@ -118,8 +118,9 @@ export async function benchMeshNodes(megabytes = 6): Promise<Record<string, numb
         .join(', ');
     }
     figures['real nodes: cores on this machine'] = cores;
+    figures['real nodes: load average (1 min) at the end'] = Math.round(os.loadavg()[0]! * 10) / 10;
     figures['real nodes: note'] =
-      `all nodes run on this one machine with ${cores} cores, so 2 and 3 nodes share the same ${cores} cores: the figures show the mesh's overhead and how units spread, not the speed-up of separate machines (each extra machine adds its own cores)`;
+      `all nodes run on this one machine with ${cores} cores, so 2 and 3 nodes share the same ${cores} cores: the figures show the mesh's overhead and how units spread, not the speed-up of separate machines (each extra machine adds its own cores). Workers run peers' units at nice 10, so on a busy machine they get what other work leaves`;
   } finally {
     for (const n of nodes) n.child?.kill('SIGTERM');
   }
