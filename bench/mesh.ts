@@ -29,6 +29,7 @@ import { PeerNode } from '../src/mesh/peer-node.js';
 import { openPayload, sealPayload } from '../src/mesh/seal.js';
 import { TrustList } from '../src/mesh/trust.js';
 import { DEFAULT_WORKER_LIMITS, WorkerPolicy } from '../src/mesh/worker-policy.js';
+import { benchMeshNodes } from './mesh-nodes.js';
 
 const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
 const pct = (xs: number[], p: number): number =>
@@ -216,5 +217,8 @@ export async function benchMesh(): Promise<Record<string, number | string>> {
   for (const c of [...clients, doomedClient]) await c.close();
   for (const n of nodes) n.server.close();
   figures['note'] = 'nodes share this process and 2 cores: protocol overhead, not multi-machine scaling';
+
+  // Real nodes (separate processes) and a CPU-bound job split across 1, 2 and 3 of them.
+  Object.assign(figures, await benchMeshNodes());
   return figures;
 }

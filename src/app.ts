@@ -12,6 +12,9 @@ import type { MeshService } from './mesh/service.js';
 import { ensureWhisperUnitHandler } from './tools/transcribe.js';
 import { registerSummarizeUnits } from './tools/summarize.js';
 import { registerEntityUnits } from './tools/extract-entities.js';
+import { registerDedupeUnits } from './tools/dedupe.js';
+import { registerCondenseUnits } from './jobs/condense.js';
+import { registerClassifyUnits } from './tools/classify.js';
 import { version } from './version.js';
 
 export interface App extends AppServices {
@@ -108,6 +111,9 @@ export function createApp(config: Config): App {
   ensureWhisperUnitHandler(app);
   registerSummarizeUnits(app);
   registerEntityUnits(app);
+  registerDedupeUnits(app);
+  registerCondenseUnits(app);
+  registerClassifyUnits(app);
   return app;
 }
 

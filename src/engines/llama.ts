@@ -781,12 +781,16 @@ export class LlmEngine {
       maxTokens: number;
       signal?: AbortSignal | undefined;
       onText?: (t: string) => void;
+      /** Decoding as the requester of a unit has it (default: this node's models.llm settings). */
+      temperature?: number | undefined;
+      seed?: number | undefined;
     },
   ): Promise<CompleteResult> {
     return this.complete(summaryMessages(text, options), {
       maxTokens: options.maxTokens,
       signal: options.signal,
-      temperature: this.options.llm.temperature,
+      temperature: options.temperature ?? this.options.llm.temperature,
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.onText ? { onText: options.onText } : {}),
     });
   }

@@ -9,16 +9,90 @@ import { log } from '../log.js';
 import type { AppServices } from '../services.js';
 import { cacheKey, getCache } from '../store/cache.js';
 import { getVaultStore } from '../store/vault.js';
+import { z } from 'zod';
 import {
   condensePrepared,
   prepareCorpus,
+  prepareSource,
   type CondenseResult,
   type CondenseSource,
+  type PreparedSource,
 } from '../text/condense.js';
 import { extractEntities, type EntityType } from '../text/entities.js';
 import { pseudonymize, type PrivateType } from '../text/privacy.js';
 import { PRIVATE_TYPES, type Vault } from '../text/vault.js';
-import type { ProgressReporter } from './units.js';
+import { makeUnit, runUnits, type LocalExecutor, type ProgressReporter } from './units.js';
+import { runOnWorkers, workerThreadsAvailable } from './worker-pool.js';
+
+/** Condense's unit: one source's preparation (normalize, sentences, token counts, ranking terms). */
+export const CONDENSE_PREPARE_UNIT = 'condense.prepare-source';
+/** Below this much text in all sources together, preparation stays in this process. */
+export const CONDENSE_UNITS_MIN_CHARS = 1_000_000;
+
+const prepareInputSchema = z.object({ name: z.string().max(1000), text: z.string() }).strict();
+const preparedSentenceSchema = z.object({
+  start: z.number().int().min(0),
+  end: z.number().int().min(0),
+  tokens: z.number().int().min(0),
+  terms: z.array(z.string()),
+  defines: z.array(z.string()),
+  locator: z.string().optional(),
+  locatorKind: z.enum(['page', 'time', 'none']),
+});
+const preparedSourceSchema = z.object({
+  tokensIn: z.number().int().min(0),
+  normalized: z.object({
+    name: z.string(),
+    text: z.string(),
+    anchors: z.array(z.object({ offset: z.number().int(), page: z.number().int().optional(), time: z.string().optional() })),
+    definitions: z.array(z.object({ offset: z.number().int(), term: z.string(), parents: z.array(z.string()) })),
+  }),
+  paragraphs: z.array(z.array(preparedSentenceSchema)),
+});
+
+/**
+ * Registers condense's per-source preparation as a unit kind (idempotent). It is deterministic
+ * (same source, same sentences, counts and terms on every node), so quorum can compare it.
+ */
+export function registerCondenseUnits(app: AppServices): void {
+  const executor = app.executor as LocalExecutor;
+  if (typeof executor.registerKind !== 'function' || executor.has(CONDENSE_PREPARE_UNIT)) return;
+  executor.registerKind<CondenseSource, PreparedSource>({
+    kind: CONDENSE_PREPARE_UNIT,
+    version: '1',
+    input: prepareInputSchema,
+    output: preparedSourceSchema as unknown as z.ZodType<PreparedSource>,
+    maxInputBytes: 16 * 1024 * 1024,
+    deterministic: true,
+    handler: async (input, uctx) => {
+      if (!workerThreadsAvailable()) return prepareSource(input);
+      const [out] = await runOnWorkers<CondenseSource, PreparedSource>(new URL('../text/condense.js', import.meta.url), 'prepareSource', [input], {
+        workers: 1,
+        signal: uctx.signal,
+        lowPriority: uctx.remote,
+      });
+      return out!;
+    },
+  });
+}
+
+/** Prepares the sources as units (this node and trusted peers), results in source order. */
+function prepareInUnits(app: AppServices, offload: 'auto' | 'off' | undefined, ctx: JobContext, totalSteps: number): (sources: CondenseSource[]) => Promise<PreparedSource[]> {
+  return (sources) =>
+    runUnits<CondenseSource, PreparedSource>(
+      app.executor,
+      sources.map((s) => makeUnit<CondenseSource>(CONDENSE_PREPARE_UNIT, { name: s.name, text: s.text })),
+      {
+        concurrency: 1,
+        signal: ctx.signal,
+        offload,
+        label: 'source',
+        // Between "preparing sources" (0 of 3) and "selecting" (1 of 3).
+        onProgress: (p) =>
+          ctx.progress?.({ progress: p.progress / ((p.total ?? p.progress) + 1), total: totalSteps, message: `condense: prepared source ${p.progress} of ${p.total ?? sources.length}${p.ranOn ? ` on ${p.ranOn}` : ''}` }),
+      },
+    );
+}
 
 export const CONDENSE_VERSION = '1';
 export type CondenseMode = 'extractive' | 'abstractive' | 'auto';
@@ -31,6 +105,8 @@ export interface CondenseJobOptions {
   entities: boolean;
   /** Continue an existing vault (ask uses one vault for the question and the context). */
   vault?: Vault | undefined;
+  /** Per-call override of mesh.offload for the per-source preparation. */
+  offload?: 'auto' | 'off' | undefined;
 }
 
 /** A source left out because it could not be read, with the error that says why. */
@@ -174,7 +250,15 @@ export async function condenseSources(
     ctx.progress?.({ progress: stepsDone, total: totalSteps, message: `condense: ${name} done (step ${stepsDone} of ${totalSteps})` });
   };
   ctx.progress?.({ progress: 0, total: totalSteps, message: `condense: normalizing ${sources.length} source(s)` });
-  const corpus = await prepareCorpus(sources, { ...(signal ? { signal } : {}), onStep: stepDone });
+  // Large corpora on a node with a mesh: each source is prepared as a unit, here or on a peer.
+  const executor = app.executor as LocalExecutor;
+  const chars = sources.reduce((a, s) => a + s.text.length, 0);
+  const inUnits = chars >= CONDENSE_UNITS_MIN_CHARS && executor.remote !== undefined && options.offload !== 'off' && executor.has(CONDENSE_PREPARE_UNIT);
+  const corpus = await prepareCorpus(sources, {
+    ...(signal ? { signal } : {}),
+    onStep: stepDone,
+    ...(inUnits ? { prepareSources: prepareInUnits(app, options.offload, ctx, totalSteps) } : {}),
+  });
   throwIfCancelled(signal);
 
   let vault: Vault | undefined;

@@ -3,7 +3,11 @@
  * src/) on the input it is sent and posts the result back. Only pure, JSON-in/JSON-out functions
  * run here; nothing touches the protocol or the disk.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { lowerCurrentThreadPriority } from './thread-priority.js';
+
+// A worker of the low-priority pool runs units for peers: it lowers its own thread's priority once.
+if ((workerData as { lowPriority?: boolean } | undefined)?.lowPriority) lowerCurrentThreadPriority();
 
 interface Job {
   id: number;

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { PrechewError, throwIfCancelled } from '../errors.js';
+import { log } from '../log.js';
 import { canonicalJson } from '../mesh/canonical.js';
 import { noteUnitRan } from '../store/call-scope.js';
 import { dispatchUnits, type UnitBackend, type VerifyMode } from './dispatch.js';
@@ -32,6 +33,8 @@ export type ProgressReporter = (update: ProgressUpdate) => void;
 
 export interface UnitContext {
   signal?: AbortSignal | undefined;
+  /** The unit came from a peer: handlers that can run it at lower priority do (see thread-priority.ts). */
+  remote?: boolean | undefined;
   onProgress?: ProgressReporter | undefined;
 }
 
@@ -134,6 +137,8 @@ export async function runUnits<I, O>(executor: Executor, units: Unit<I>[], optio
         deterministic: (kind) => registry.isDeterministic(kind),
       });
       remote.noteExcluded(report.excluded);
+      if (report.reissued > 0)
+        log.info(`mesh: ${report.reissued} ${options.label ?? 'unit'} attempt(s) re-issued after a failure, a timeout or a straggling peer; all ${units.length} completed`);
       return results;
     }
   }

@@ -22,11 +22,18 @@ export function defaultWorkerCount(): number {
 // Warm workers are kept for a while: each one has loaded and JIT-compiled the unit modules, which
 // costs more than a small unit. They never keep the process alive (unref) and end when idle.
 const IDLE_MS = 30_000;
+// Two pools: ordinary workers, and low-priority ones (units run for peers; see thread-priority.ts).
 const idle: Worker[] = [];
+const idleLow: Worker[] = [];
+const lowPriorityWorkers = new WeakSet<Worker>();
 let idleTimer: NodeJS.Timeout | undefined;
 
-function takeWorker(): Worker {
-  const w = idle.pop() ?? new Worker(workerUrl, { resourceLimits: { maxYoungGenerationSizeMb: 64 } });
+function takeWorker(lowPriority = false): Worker {
+  let w = (lowPriority ? idleLow : idle).pop();
+  if (!w) {
+    w = new Worker(workerUrl, { resourceLimits: { maxYoungGenerationSizeMb: 64 }, workerData: { lowPriority } });
+    if (lowPriority) lowPriorityWorkers.add(w);
+  }
   w.ref();
   return w;
 }
@@ -36,10 +43,10 @@ function returnWorker(w: Worker): void {
   w.removeAllListeners('error');
   w.removeAllListeners('exit');
   w.unref();
-  idle.push(w);
+  (lowPriorityWorkers.has(w) ? idleLow : idle).push(w);
   if (idleTimer) clearTimeout(idleTimer);
   idleTimer = setTimeout(() => {
-    for (const worker of idle.splice(0)) void worker.terminate();
+    for (const worker of [...idle.splice(0), ...idleLow.splice(0)]) void worker.terminate();
   }, IDLE_MS);
   idleTimer.unref();
 }
@@ -55,11 +62,21 @@ interface Reply {
  * Call `fn` exported by `moduleUrl` on each input, on up to `workers` threads; results in input
  * order. Cancellation terminates the workers.
  */
-export async function runOnWorkers<I, O>(moduleUrl: URL, fn: string, inputs: I[], options: { workers?: number; signal?: AbortSignal | undefined } = {}): Promise<O[]> {
+export async function runOnWorkers<I, O>(
+  moduleUrl: URL,
+  fn: string,
+  inputs: I[],
+  options: {
+    workers?: number;
+    signal?: AbortSignal | undefined;
+    /** Run on threads of lowered priority (units for peers), where the OS allows it per thread. */
+    lowPriority?: boolean | undefined;
+  } = {},
+): Promise<O[]> {
   throwIfCancelled(options.signal);
   const count = Math.max(1, Math.min(options.workers ?? defaultWorkerCount(), inputs.length));
   const results = new Array<O>(inputs.length);
-  const pool = Array.from({ length: count }, () => takeWorker());
+  const pool = Array.from({ length: count }, () => takeWorker(options.lowPriority === true));
   let next = 0;
   let onAbort: (() => void) | undefined;
   try {

@@ -193,14 +193,20 @@ export async function peersCommand(
     if (waitSeconds > 0) await new Promise((r) => setTimeout(r, waitSeconds * 1000));
     await mesh.refresh();
     const rows = mesh.peerRows();
+    // Verdicts of the node serving from this data directory (peers it caught returning wrong results).
+    const excluded = mesh.exclusions();
+    const notListed = excluded.filter((v) => !rows.some((r) => r.excluded !== undefined && r.name === v.name));
     io.out(
       json
         ? JSON.stringify(
-            { self: { name: nodeName(config), fingerprint: mesh.identity.fingerprint }, peers: rows },
+            { self: { name: nodeName(config), fingerprint: mesh.identity.fingerprint }, peers: rows, excluded },
             null,
             2,
           )
-        : table(rows),
+        : [
+            table(rows),
+            ...notListed.map((v) => `EXCLUDED (not reachable now): ${v.name}${v.fingerprint ? ` (${v.fingerprint})` : ''}: ${v.reason}`),
+          ].join('\n'),
     );
   } finally {
     await mesh.stop();

@@ -127,7 +127,7 @@ export class PeerNode {
         throw new PrechewError('PEER_REFUSED', `The "${m.kind}" input does not match its schema.`, {
           reason: 'bad-input',
         });
-      const output = await spec.handler(parsed.data, { signal: combined });
+      const output = await spec.handler(parsed.data, { signal: combined, remote: true });
       if (combined.aborted) throw new PrechewError('TIMEOUT', 'The unit deadline passed while it ran.');
       let outputBytes = Buffer.from(canonicalJson(spec.output.parse(output)));
       if (this.options.corruptOutputs)

@@ -18,6 +18,7 @@ import { PeerNode } from './peer-node.js';
 import { discoverTailscalePeers } from './tailscale.js';
 import { readTrustFile } from './trust-file.js';
 import { TrustList, type TrustedPeerEntry } from './trust.js';
+import { readLiveVerdicts, writeVerdicts, type PeerVerdict } from './verdicts.js';
 import { WorkerPolicy, type WorkerLimits } from './worker-policy.js';
 
 export interface MeshSettings {
@@ -88,6 +89,8 @@ export class MeshService implements RemoteBackends {
     PeerClient & { source: PeerCandidate['source']; advertised?: PeerCandidate['advertised'] }
   >();
   private readonly excluded = new Map<string, string>();
+  private readonly verdicts: PeerVerdict[] = [];
+  private readonly startedAt = Date.now();
   private mdns: MdnsHandle | undefined;
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
@@ -248,7 +251,29 @@ export class MeshService implements RemoteBackends {
       if (!e.reason.includes('wrong result') || this.excluded.has(e.backend)) continue;
       this.excluded.set(e.backend, e.reason);
       log.warn(`mesh: excluded ${e.backend} for the rest of this run: it ${e.reason}`);
+      const client = [...this.clients.values()].find((c) => c.id === e.backend);
+      this.verdicts.push({
+        name: client?.peer?.name ?? e.backend.replace(/^peer:/, ''),
+        fingerprint: client?.peer?.fingerprint,
+        reason: e.reason,
+        at: Date.now(),
+      });
+      // `prechew peers` runs in another process: it reads the verdicts from the data directory.
+      try {
+        writeVerdicts(this.options.dataDir, { pid: process.pid, startedAt: this.startedAt, excluded: this.verdicts });
+      } catch (error) {
+        log.warn('mesh: could not record the verdict in the data directory', { error });
+      }
     }
+  }
+
+  /**
+   * Peers excluded by this node: by this process, or by the node serving from the same data
+   * directory while it runs (what `prechew peers` shows).
+   */
+  exclusions(): PeerVerdict[] {
+    if (this.verdicts.length > 0) return [...this.verdicts];
+    return readLiveVerdicts(this.options.dataDir)?.excluded ?? [];
   }
 
   peerSlots(): number {
@@ -267,8 +292,12 @@ export class MeshService implements RemoteBackends {
   }
 
   peerRows(): PeerRow[] {
+    const verdicts = this.exclusions();
     return [...this.clients.values()].map((c) => {
       const s = c.health.status;
+      const verdict = c.peer
+        ? verdicts.find((v) => v.name === c.peer!.name || (v.fingerprint !== undefined && v.fingerprint === c.peer!.fingerprint))
+        : undefined;
       return {
         name: c.peer?.name ?? s?.name ?? c.label,
         url: c.url,
@@ -285,7 +314,7 @@ export class MeshService implements RemoteBackends {
         unitsDone: s?.unitsDone,
         unitsFailed: s?.unitsFailed,
         lastSeen: c.health.reachable ? c.health.checkedAt : undefined,
-        excluded: this.excluded.get(c.id),
+        excluded: this.excluded.get(c.id) ?? verdict?.reason,
         error: c.health.error,
       };
     });

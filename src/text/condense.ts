@@ -457,8 +457,64 @@ function isAsciiSpace(code: number): boolean {
   return code === 32 || (code >= 9 && code <= 13) || Number.isNaN(code);
 }
 
+/** One sentence of a prepared source: its span in the normalized text and what ranking needs. */
+export interface PreparedSentence {
+  start: number;
+  end: number;
+  tokens: number;
+  terms: string[];
+  defines: string[];
+  locator?: string | undefined;
+  locatorKind: 'page' | 'time' | 'none';
+}
+
+/** A source normalized and split into paragraphs of sentences: condense's per-source preparation. */
+export interface PreparedSource {
+  tokensIn: number;
+  normalized: NormalizedSource;
+  /** Every paragraph of the normalized text, in order (one without sentences is an empty list). */
+  paragraphs: PreparedSentence[][];
+}
+
+/**
+ * Condense's per-source preparation: normalize the text, split it into paragraphs and sentences,
+ * and count and stem each sentence. Pure and deterministic, and the costly part of preparing a
+ * large corpus, so it is the unit a mesh can send to peers (one per source).
+ */
+export function prepareSource(source: CondenseSource): PreparedSource {
+  const tokensIn = countTokensInPieces(source.text);
+  const src = normalizeSource(source.name, source.text);
+  const definitionsAt = new Map(src.definitions.map((d) => [d.offset, d]));
+  const paragraphs: PreparedSentence[][] = [];
+  for (const para of splitParagraphs(src.text)) {
+    const list: PreparedSentence[] = [];
+    for (const span of sentencesIn(src.text, para.start, para.end)) {
+      const text = src.text.slice(span.start, span.end);
+      const { locator, kind } = locatorAt(src.anchors, span.start);
+      const terms = rankingTerms(text);
+      const item = definitionsAt.get(span.start);
+      const context = item ? item.parents.flatMap(parentTerms) : [];
+      // A nested item defines its qualified name: "-e" under "set" defines `set -e`.
+      const defines = item ? [...definedTerms(item.term), ...context] : proseDefinedTerms(text);
+      list.push({
+        start: span.start,
+        end: span.end,
+        tokens: countTokens(text),
+        terms,
+        defines,
+        ...(locator !== undefined ? { locator } : {}),
+        locatorKind: kind,
+      });
+    }
+    paragraphs.push(list);
+  }
+  return { tokensIn, normalized: src, paragraphs };
+}
+
 export interface PrepareOptions {
   signal?: AbortSignal;
+  /** Prepares the sources elsewhere (units on peers); must return what prepareSource returns, in order. */
+  prepareSources?: ((sources: CondenseSource[]) => Promise<PreparedSource[]>) | undefined;
   /** Skip near-duplicate removal (exact sentence duplicates are always removed). */
   nearDedupe?: boolean;
   /** Called as each step (normalize, chunk, dedupe, index) finishes. */
@@ -477,9 +533,14 @@ export async function prepareCorpus(
   const steps: StepReport[] = [];
   let t = now();
 
-  const sourceInfo = sources.map((s) => ({ name: s.name, tokensIn: countTokensInPieces(s.text) }));
+  // Per source: normalize, split into sentences, count and stem (see prepareSource). This is the
+  // part that can run elsewhere (units on peers); the numbering across sources happens here.
+  const prepared = options.prepareSources ? await options.prepareSources(sources) : sources.map(prepareSource);
+  if (prepared.length !== sources.length)
+    throw new PrechewError('INTERNAL', `Source preparation returned ${prepared.length} sources for ${sources.length}.`);
+  const sourceInfo = sources.map((s, i) => ({ name: s.name, tokensIn: (prepared[i] as PreparedSource).tokensIn }));
   const tokensIn = sourceInfo.reduce((a, s) => a + s.tokensIn, 0);
-  const normalized = sources.map((s) => normalizeSource(s.name, s.text));
+  const normalized = prepared.map((p) => p.normalized);
   // tokensAfter is filled in after chunking, from the per-sentence counts (one tokenizer pass).
   const normalizeStep: StepReport = { name: 'normalize', tokensAfter: 0, ms: now() - t };
   steps.push(normalizeStep);
@@ -491,43 +552,34 @@ export async function prepareCorpus(
   const sentences: Sentence[] = [];
   const passages: number[][] = [];
   let paragraphIndex = 0;
-  for (let si = 0; si < normalized.length; si++) {
-    const src = normalized[si] as NormalizedSource;
-    const definitionsAt = new Map(src.definitions.map((d) => [d.offset, d]));
+  for (let si = 0; si < prepared.length; si++) {
+    const src = prepared[si] as PreparedSource;
     let order = 0;
-    for (const para of splitParagraphs(src.text)) {
+    for (const para of src.paragraphs) {
       let passage: number[] = [];
       let passageTokens = 0;
-      for (const span of sentencesIn(src.text, para.start, para.end)) {
-        const text = src.text.slice(span.start, span.end);
-        const tokens = countTokens(text);
-        if (passage.length > 0 && passageTokens + tokens > PASSAGE_TOKENS) {
+      for (const p of para) {
+        if (passage.length > 0 && passageTokens + p.tokens > PASSAGE_TOKENS) {
           passages.push(passage);
           passage = [];
           passageTokens = 0;
         }
-        const { locator, kind } = locatorAt(src.anchors, span.start);
         passage.push(sentences.length);
-        passageTokens += tokens;
-        const terms = rankingTerms(text);
-        const item = definitionsAt.get(span.start);
-        const context = item ? item.parents.flatMap(parentTerms) : [];
-        // A nested item defines its qualified name: "-e" under "set" defines `set -e`.
-        const defines = item ? [...definedTerms(item.term), ...context] : proseDefinedTerms(text);
+        passageTokens += p.tokens;
         sentences.push({
           source: si,
           paragraph: paragraphIndex,
           passage: passages.length,
           order: order++,
-          start: span.start,
-          end: span.end,
-          text,
-          tokens,
-          terms,
-          rankTerms: defines.length ? [...terms, ...defines] : terms,
-          defines,
-          locator,
-          locatorKind: kind,
+          start: p.start,
+          end: p.end,
+          text: src.normalized.text.slice(p.start, p.end),
+          tokens: p.tokens,
+          terms: p.terms,
+          rankTerms: p.defines.length ? [...p.terms, ...p.defines] : p.terms,
+          defines: p.defines,
+          locator: p.locator ?? undefined,
+          locatorKind: p.locatorKind,
         });
       }
       if (passage.length) passages.push(passage);

@@ -77,6 +77,20 @@ export interface DedupeOptions {
    * band in near mode. `done` only grows and ends equal to `total`.
    */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Computes the LSH band keys of the items that take part in near matching (the costly MinHash
+   * step) somewhere else — units on worker threads or peers. It must return exactly
+   * signatureBandKeys(texts, params): participantCount × bands keys, item after item.
+   */
+  computeBandKeys?: ((texts: string[], params: SignatureParams) => Promise<Uint32Array>) | undefined;
+}
+/** What a signature batch needs to compute band keys identical to this node's. */
+export interface SignatureParams {
+  shingleSize: number;
+  numHashes: number;
+  seed: number;
+  bands: number;
+  rows: number;
 }
 export interface DroppedItem {
   index: number;
@@ -455,12 +469,24 @@ export async function dedupeItems(items: DedupeItem[], options: DedupeOptions = 
       const uniqueWords = wordScratch.subarray(0, wordCount);
       uniqueWords.set(wordHashes.subarray(0, wordCount));
       wordPool.add(i, sortUnique(uniqueWords));
-      minHasher.signature(set, signature);
-      bandKeys(signature, bands, rows, keys, participantCount * bands);
+      if (!options.computeBandKeys) {
+        minHasher.signature(set, signature);
+        bandKeys(signature, bands, rows, keys, participantCount * bands);
+      }
       participants[participantCount++] = i;
     }
   }
   repKeyCache.clear();
+  if (near && options.computeBandKeys && participantCount > 1) {
+    // The MinHash signatures of every participant, computed as signature batches elsewhere.
+    const texts: string[] = new Array<string>(participantCount);
+    for (let r = 0; r < participantCount; r++) texts[r] = items[participants[r] as number]?.text ?? '';
+    const computed = await options.computeBandKeys(texts, { shingleSize, numHashes, seed, bands, rows });
+    throwIfCancelled(signal);
+    if (computed.length !== participantCount * bands)
+      throw new PrechewError('INTERNAL', `Signature batches returned ${computed.length} band keys, not ${participantCount * bands}.`);
+    keys.set(computed);
+  }
   done = n;
   report();
 
@@ -639,4 +665,24 @@ export async function dedupeItems(items: DedupeItem[], options: DedupeOptions = 
       ? { mode, threshold, shingleSize, numHashes, bands, rows }
       : { mode, threshold: 1, shingleSize, numHashes, bands, rows },
   };
+}
+
+/**
+ * The band keys of each text's MinHash signature, item after item (bands keys each): the step
+ * dedupeItems spends most of its time on in near mode, as a pure function a signature batch unit
+ * runs. Same texts and params → the very keys dedupeItems computes in place.
+ */
+export function signatureBandKeys(texts: readonly string[], params: SignatureParams): Uint32Array {
+  const { shingleSize, numHashes, bands, rows } = params;
+  const seed = params.seed >>> 0;
+  const minHasher = createMinHasher(numHashes, seed);
+  const signature = new Uint32Array(numHashes);
+  const out = new Uint32Array(texts.length * bands);
+  for (let t = 0; t < texts.length; t++) {
+    const words = tokenizeWords(texts[t] ?? '');
+    const set = shingleSetFromWordHashes(hashWords(words, seed), shingleSize, seed);
+    minHasher.signature(set, signature);
+    bandKeys(signature, bands, rows, out, t * bands);
+  }
+  return out;
 }

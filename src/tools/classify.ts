@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { LlmEngine } from '../engines/llama.js';
 import { PrechewError, throwIfCancelled } from '../errors.js';
 import { tooLarge } from '../files.js';
-import { yieldToEventLoop } from '../jobs/units.js';
+import { makeUnit, runUnits, yieldToEventLoop, type LocalExecutor } from '../jobs/units.js';
+import type { AppServices } from '../services.js';
 import { analyzeSentiment } from '../text/sentiment.js';
-import { readTextSource, textOrPathShape } from './inputs.js';
+import { offloadField, readTextSource, textOrPathShape } from './inputs.js';
 import { defineTool } from './types.js';
 
 const SENTIMENT_LABELS = ['positive', 'negative', 'neutral'];
@@ -45,6 +46,7 @@ const inputSchema = z
       .max(2000)
       .optional()
       .describe('Extra guidance for the model, e.g. what each label means.'),
+    offload: offloadField,
   })
   .strict();
 type Input = z.infer<typeof inputSchema>;
@@ -169,20 +171,64 @@ export const classifyTool = defineTool({
         ctx.progress({ progress: done, total, message: `classified ${done}/${total}` });
     };
 
-    if (!useLlm) {
+    const executor = ctx.app.executor as LocalExecutor;
+    const kind = useLlm ? CLASSIFY_LLM_UNIT : CLASSIFY_LEXICON_UNIT;
+    if (
+      executor.remote !== undefined &&
+      input.offload !== 'off' &&
+      executor.has(kind) &&
+      texts.length >= (useLlm ? CLASSIFY_LLM_UNIT_MIN_TEXTS : CLASSIFY_LEXICON_UNIT_MIN_TEXTS)
+    ) {
+      // With a mesh, batches of texts go out as units (this node takes its share too).
+      const size = useLlm ? CLASSIFY_LLM_BATCH : CLASSIFY_LEXICON_BATCH;
+      const model = useLlm ? ((await engine.modelIdentity()) ?? 'unknown') : undefined;
+      const batches: ClassifyBatchInput[] = [];
+      for (let start = 0; start < texts.length; start += size)
+        batches.push({
+          texts: texts.slice(start, start + size),
+          labels,
+          task,
+          ...(useLlm && input.instructions !== undefined ? { instructions: input.instructions } : {}),
+          ...(model ? { model } : {}),
+        });
+      let finished = 0;
+      const outputs = await runUnits<ClassifyBatchInput, ClassifyBatchOutput>(
+        executor,
+        batches.map((b) => makeUnit(kind, b)),
+        {
+          concurrency: useLlm ? Math.max(1, ctx.app.config.models.llm.concurrency) : 1,
+          signal: ctx.signal,
+          offload: input.offload,
+          label: 'batch',
+          onProgress: (p) => {
+            finished = Math.min(total, finished + size);
+            ctx.progress({ progress: p.progress === p.total ? total : finished, total, message: `classified batch ${p.progress} of ${batches.length}${p.ranOn ? ` on ${p.ranOn}` : ''}` });
+          },
+        },
+      );
+      outputs.forEach((out, b) => {
+        if (out.items.length !== batches[b]!.texts.length)
+          throw new PrechewError('ENGINE_FAILED', `A classify batch returned ${out.items.length} labels for ${batches[b]!.texts.length} texts.`);
+        out.items.forEach((item, k) => {
+          const index = b * size + k;
+          // Rebuilt field by field: a result that crossed the wire comes back with its keys sorted.
+          items[index] = {
+            index,
+            label: item.label,
+            confidence: item.confidence,
+            engine: item.engine,
+            ...(item.score !== undefined ? { score: item.score } : {}),
+            ...(item.truncated ? { truncated: true } : {}),
+          };
+        });
+      });
+    } else if (!useLlm) {
       for (let i = 0; i < texts.length; i++) {
         if (i % 500 === 0) {
           throwIfCancelled(ctx.signal);
           await yieldToEventLoop();
         }
-        const s = analyzeSentiment(texts[i]!);
-        items[i] = {
-          index: i,
-          label: s.label,
-          confidence: round(s.confidence),
-          engine: 'lexicon',
-          score: round(s.score),
-        };
+        items[i] = { index: i, ...classifyWithLexicon(texts[i]!) };
         tick();
       }
     } else {
@@ -191,31 +237,7 @@ export const classifyTool = defineTool({
         while (next < texts.length) {
           throwIfCancelled(ctx.signal);
           const i = next++;
-          const text = texts[i]!;
-          if (text.trim() === '') {
-            items[i] = {
-              index: i,
-              label: task === 'sentiment' ? 'neutral' : labels[0]!,
-              confidence: undefined,
-              engine: 'llm',
-            };
-          } else {
-            const choice = await engine.chooseLabel(text, labels, {
-              signal: ctx.signal,
-              instructions:
-                input.instructions ??
-                (task === 'sentiment'
-                  ? 'Judge the overall sentiment the writer expresses.'
-                  : undefined),
-            });
-            items[i] = {
-              index: i,
-              label: choice.label,
-              confidence: choice.confidence !== undefined ? round(choice.confidence) : undefined,
-              engine: 'llm',
-              ...(choice.truncated ? { truncated: true } : {}),
-            };
-          }
+          items[i] = { index: i, ...(await classifyWithLlm(engine, texts[i]!, { labels, task, instructions: input.instructions }, ctx.signal)) };
           tick();
         }
       };
@@ -243,6 +265,116 @@ export const classifyTool = defineTool({
   },
   render,
 });
+
+// ---------------------------------------------------------------------------------------------
+// units: batches of texts, classified here or on a peer
+
+export const CLASSIFY_LEXICON_UNIT = 'classify.lexicon';
+export const CLASSIFY_LLM_UNIT = 'classify.llm';
+/** With a mesh, batches go out from this many texts (lexicon: microseconds each; llm: a model call each). */
+const CLASSIFY_LEXICON_UNIT_MIN_TEXTS = 20_000;
+const CLASSIFY_LLM_UNIT_MIN_TEXTS = 8;
+const CLASSIFY_LEXICON_BATCH = 5000;
+const CLASSIFY_LLM_BATCH = 4;
+
+type ItemResult = Omit<Item, 'index'>;
+
+interface ClassifyBatchInput {
+  texts: string[];
+  labels: string[];
+  task: 'labels' | 'sentiment';
+  instructions?: string | undefined;
+  /** LLM batches: the content identity of the model the requester uses; a node with another refuses. */
+  model?: string | undefined;
+}
+interface ClassifyBatchOutput {
+  items: ItemResult[];
+}
+
+const batchInputSchema = z
+  .object({
+    texts: z.array(z.string()).min(1).max(100_000),
+    labels: z.array(z.string().min(1).max(100)).min(2).max(50),
+    task: z.enum(TASKS),
+    instructions: z.string().min(1).max(2000).optional(),
+    model: z.string().max(200).optional(),
+  })
+  .strict();
+const batchOutputSchema = z.object({ items: z.array(itemSchema.omit({ index: true })) });
+
+function classifyWithLexicon(text: string): ItemResult {
+  const s = analyzeSentiment(text);
+  return { label: s.label, confidence: round(s.confidence), engine: 'lexicon', score: round(s.score) };
+}
+
+async function classifyWithLlm(
+  engine: LlmEngine,
+  text: string,
+  o: { labels: string[]; task: 'labels' | 'sentiment'; instructions?: string | undefined },
+  signal: AbortSignal | undefined,
+): Promise<ItemResult> {
+  if (text.trim() === '') return { label: o.task === 'sentiment' ? 'neutral' : o.labels[0]!, confidence: undefined, engine: 'llm' };
+  const choice = await engine.chooseLabel(text, o.labels, {
+    signal,
+    instructions: o.instructions ?? (o.task === 'sentiment' ? 'Judge the overall sentiment the writer expresses.' : undefined),
+  });
+  return {
+    label: choice.label,
+    confidence: choice.confidence !== undefined ? round(choice.confidence) : undefined,
+    engine: 'llm',
+    ...(choice.truncated ? { truncated: true } : {}),
+  };
+}
+
+/**
+ * Registers classify's batch kinds (idempotent): the lexicon one is deterministic (quorum can
+ * compare it); the LLM one runs only with the very model the requester named.
+ */
+export function registerClassifyUnits(app: AppServices): void {
+  const executor = app.executor as LocalExecutor;
+  if (typeof executor.registerKind !== 'function' || executor.has(CLASSIFY_LEXICON_UNIT)) return;
+  executor.registerKind<ClassifyBatchInput, ClassifyBatchOutput>({
+    kind: CLASSIFY_LEXICON_UNIT,
+    version: '1',
+    input: batchInputSchema,
+    output: batchOutputSchema,
+    maxInputBytes: 8 * 1024 * 1024,
+    deterministic: true,
+    handler: async (input, uctx) => {
+      const items: ItemResult[] = [];
+      for (let i = 0; i < input.texts.length; i++) {
+        if (i % 500 === 0) {
+          throwIfCancelled(uctx.signal);
+          await yieldToEventLoop();
+        }
+        items.push(classifyWithLexicon(input.texts[i]!));
+      }
+      return { items };
+    },
+  });
+  executor.registerKind<ClassifyBatchInput, ClassifyBatchOutput>({
+    kind: CLASSIFY_LLM_UNIT,
+    version: '1',
+    input: batchInputSchema,
+    output: batchOutputSchema,
+    maxInputBytes: 4 * 1024 * 1024,
+    // Label probabilities come from the model; compared only when decoding and model are pinned.
+    deterministic: false,
+    needs: 'llm',
+    handler: async (input, uctx) => {
+      const engine = LlmEngine.forApp(app);
+      const model = (await engine.modelIdentity()) ?? 'unknown';
+      if (input.model !== undefined && model !== input.model)
+        throw new PrechewError('INVALID_INPUT', `This node's model is ${model}, not the ${input.model} the unit was made for.`);
+      const items: ItemResult[] = [];
+      for (const text of input.texts) {
+        throwIfCancelled(uctx.signal);
+        items.push(await classifyWithLlm(engine, text, input, uctx.signal));
+      }
+      return { items };
+    },
+  });
+}
 
 function round(n: number): number {
   return Math.round(n * 1000) / 1000;

@@ -4,7 +4,7 @@ import { log } from '../log.js';
 import { tooLarge } from '../files.js';
 import { condenseSources, condenseStepCount, type FailedSource } from '../jobs/condense.js';
 import { MIN_BUDGET_TOKENS, type CondenseSource } from '../text/condense.js';
-import { convertBytesToText, readTextSource } from './inputs.js';
+import { convertBytesToText, offloadField, readTextSource } from './inputs.js';
 import { defineTool, type ToolContext } from './types.js';
 
 export const MAX_SOURCES = 100;
@@ -201,6 +201,7 @@ const inputSchema = z
       .boolean()
       .default(false)
       .describe('Append the most mentioned people, organizations, places, dates and amounts.'),
+    offload: offloadField,
   })
   .strict();
 
@@ -278,6 +279,7 @@ export const condenseTool = defineTool({
         mode: input.mode,
         privacy: input.privacy ?? ctx.app.config.privacy.mode,
         entities: input.entities,
+        offload: input.offload,
       },
       { signal: ctx.signal, progress: (u) => ctx.progress({ ...u, progress: n + u.progress, total }) },
     );

@@ -1,10 +1,96 @@
 import { z } from 'zod';
 import { countTokens } from '../engines/tokenizer.js';
 import { PrechewError } from '../errors.js';
-import { dedupeItems, type DedupeItem } from '../text/dedupe.js';
+import { dedupeItems, type DedupeItem, type SignatureParams } from '../text/dedupe.js';
+import {
+  DEDUPE_SIGNATURES_UNIT,
+  decodeBandKeys,
+  dedupeSignaturesUnit,
+  signatureBatches,
+  type DedupeSignaturesInput,
+  type DedupeSignaturesOutput,
+} from '../text/dedupe-units.js';
 import { splitChunks, splitParagraphs } from '../text/split.js';
+import { runOnWorkers, workerThreadsAvailable } from '../jobs/worker-pool.js';
+import { makeUnit, runUnits, type LocalExecutor, type ProgressReporter } from '../jobs/units.js';
+import type { AppServices } from '../services.js';
 import { defineTool } from './types.js';
-import { readTextSource, textOrPathShape } from './inputs.js';
+import { offloadField, readTextSource, textOrPathShape } from './inputs.js';
+
+/** Below this much text a dedupe runs in one piece; above it, with a mesh, signatures go out as units. */
+export const DEDUPE_UNITS_MIN_CHARS = 1_000_000;
+
+const signatureParamsShape = {
+  shingleSize: z.number().int().min(1).max(16),
+  numHashes: z.number().int().min(8).max(1024),
+  seed: z.number().int().min(0).max(0xffffffff),
+  bands: z.number().int().min(1).max(1024),
+  rows: z.number().int().min(1).max(1024),
+};
+const signaturesInputSchema = z
+  .object({ texts: z.array(z.string()).min(1).max(1_000_000), ...signatureParamsShape })
+  .strict()
+  .refine((v) => v.bands * v.rows <= v.numHashes, 'bands × rows must not exceed numHashes');
+const signaturesOutputSchema = z.object({ keys: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/) }).strict();
+
+/**
+ * Registers dedupe's signature batch kind (idempotent). A batch runs on a worker thread here when
+ * the build has them, so a peer's batch does not hold up this node's event loop.
+ */
+export function registerDedupeUnits(app: AppServices): void {
+  const executor = app.executor as LocalExecutor;
+  if (typeof executor.registerKind !== 'function' || executor.has(DEDUPE_SIGNATURES_UNIT)) return;
+  executor.registerKind<DedupeSignaturesInput, DedupeSignaturesOutput>({
+    kind: DEDUPE_SIGNATURES_UNIT,
+    version: '1',
+    input: signaturesInputSchema as unknown as z.ZodType<DedupeSignaturesInput>,
+    output: signaturesOutputSchema,
+    maxInputBytes: 8 * 1024 * 1024,
+    deterministic: true,
+    handler: async (input, uctx) => {
+      if (!workerThreadsAvailable()) return dedupeSignaturesUnit(input);
+      const [out] = await runOnWorkers<DedupeSignaturesInput, DedupeSignaturesOutput>(
+        new URL('../text/dedupe-units.js', import.meta.url),
+        'dedupeSignaturesUnit',
+        [input],
+        { workers: 1, signal: uctx.signal, lowPriority: uctx.remote },
+      );
+      return out!;
+    },
+  });
+}
+
+/**
+ * The signature step as units through the executor (peers and this node), for dedupeItems; the
+ * keys come back in item order, so the result is the one an in-process run gives.
+ */
+function bandKeysInUnits(
+  app: AppServices,
+  offload: 'auto' | 'off' | undefined,
+  signal: AbortSignal,
+  progress: ProgressReporter,
+): (texts: string[], params: SignatureParams) => Promise<Uint32Array> {
+  return async (texts, params) => {
+    const executor = app.executor as LocalExecutor;
+    const batches = signatureBatches(texts, 1 + (executor.remote?.peerSlots() ?? 0));
+    const units = batches.map((b) => makeUnit<DedupeSignaturesInput>(DEDUPE_SIGNATURES_UNIT, { texts: texts.slice(b.start, b.end), ...params }));
+    const outputs = await runUnits<DedupeSignaturesInput, DedupeSignaturesOutput>(executor, units, {
+      concurrency: 1,
+      signal,
+      offload,
+      label: 'batch',
+      onProgress: (p) => progress({ progress: p.progress, total: p.total, message: `signature batch ${p.progress} of ${units.length}${p.ranOn ? ` on ${p.ranOn}` : ''}` }),
+    });
+    const keys = new Uint32Array(texts.length * params.bands);
+    batches.forEach((b, i) => {
+      const part = decodeBandKeys(outputs[i]!);
+      if (part.length !== (b.end - b.start) * params.bands)
+        throw new PrechewError('ENGINE_FAILED', `A signature batch returned ${part.length} band keys for ${b.end - b.start} items.`);
+      keys.set(part, b.start * params.bands);
+    });
+    return keys;
+  };
+}
 
 const MAX_GROUPS_LISTED = 1000;
 
@@ -23,6 +109,7 @@ const inputSchema = z
     mode: z.enum(['exact', 'near']).default('near').describe('"exact": identical after folding case, whitespace and punctuation. "near" (default): also copies with small edits, dropped sentences or trimming.'),
     threshold: z.number().min(0.3).max(1).optional().describe('Similarity (0..1) at which two items count as near-duplicates; lower catches looser copies. Default is tuned (see README).'),
     includeText: z.boolean().default(true).describe('Return the text of the unique items (default true). Set false when you only need ids.'),
+    offload: offloadField,
   })
   .strict();
 
@@ -119,13 +206,28 @@ export const dedupeTool = defineTool({
       const prefix = input.split === 'chunks' ? 'c' : input.split === 'lines' ? 'l' : 'p';
       items = pieces.map((text, i) => ({ id: `${prefix}${i + 1}`, text }));
     }
+    // Large near-mode inputs on a node with a mesh: the MinHash signatures go out as batches.
+    const executor = ctx.app.executor as LocalExecutor;
+    let chars = 0;
+    for (const it of items) chars += it.text.length;
+    const inUnits =
+      input.mode === 'near' && chars >= DEDUPE_UNITS_MIN_CHARS && executor.remote !== undefined && input.offload !== 'off' && executor.has(DEDUPE_SIGNATURES_UNIT);
+    let last = { done: 0, total: 0 };
     const result = await dedupeItems(items, {
       mode: input.mode,
       ...(input.threshold !== undefined ? { threshold: input.threshold } : {}),
       signal: ctx.signal,
       // Per batch: items are hashed in batches, then each LSH band is matched.
-      onProgress: (done, total) =>
-        ctx.progress({ progress: done, total, message: done <= items.length ? `dedupe: hashed ${done} of ${items.length} items` : `dedupe: matched band ${done - items.length} of ${total - items.length}` }),
+      onProgress: (done, total) => {
+        last = { done, total };
+        ctx.progress({ progress: done, total, message: done <= items.length ? `dedupe: hashed ${done} of ${items.length} items` : `dedupe: matched band ${done - items.length} of ${total - items.length}` });
+      },
+      // Batches report between two dedupe steps, so progress keeps increasing.
+      computeBandKeys: inUnits
+        ? bandKeysInUnits(ctx.app, input.offload, ctx.signal, (p) =>
+            ctx.progress({ progress: last.done + (p.progress / ((p.total ?? p.progress) + 1)), ...(last.total ? { total: last.total } : {}), message: p.message }),
+          )
+        : undefined,
     });
     let tokensBefore = 0;
     for (const it of items) tokensBefore += countTokens(it.text);

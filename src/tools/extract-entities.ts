@@ -103,7 +103,7 @@ export function registerEntityUnits(app: AppServices): void {
     deterministic: true,
     handler: async (input, uctx) => {
       if (!workerThreadsAvailable()) return extractEntitiesUnit(input);
-      const [out] = await runOnWorkers<EntitiesUnitInput, EntitiesUnitOutput>(new URL('../text/entities-units.js', import.meta.url), 'extractEntitiesUnit', [input], { workers: 1, signal: uctx.signal });
+      const [out] = await runOnWorkers<EntitiesUnitInput, EntitiesUnitOutput>(new URL('../text/entities-units.js', import.meta.url), 'extractEntitiesUnit', [input], { workers: 1, signal: uctx.signal, lowPriority: uctx.remote });
       return out!;
     },
   });

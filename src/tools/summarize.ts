@@ -136,6 +136,8 @@ interface ChunkUnitInput {
   combine?: boolean | undefined;
   /** Model identity, so the content address changes with the model. */
   model: string;
+  /** The requester's decoding, so a peer decodes alike (temperature 0: greedy, same output as here). */
+  decoding?: { temperature: number; seed?: number | undefined } | undefined;
 }
 
 interface ChunkUnitOutput {
@@ -152,6 +154,7 @@ const chunkUnitInputSchema = z.object({
   part: z.object({ index: z.number().int(), total: z.number().int() }).optional(),
   combine: z.boolean().optional(),
   model: z.string(),
+  decoding: z.object({ temperature: z.number().min(0).max(2), seed: z.number().int().optional() }).strict().optional(),
 });
 const chunkUnitOutputSchema = z.object({ summary: z.string(), generatedTokens: z.number().int().nonnegative() });
 
@@ -186,6 +189,8 @@ export function registerSummarizeUnits(app: AppServices): void {
         combine: input.combine,
         maxTokens: input.maxTokens,
         signal: uctx.signal,
+        temperature: input.decoding?.temperature,
+        seed: input.decoding?.seed,
       });
       return { summary: r.text, generatedTokens: r.generatedTokens };
     },
@@ -211,6 +216,8 @@ async function summarizeWithLlm(
   registerSummarizeUnits(app);
   const modelId = (await engine.modelIdentity()) ?? 'unknown';
   const cache = getCache(app);
+  const llmSettings = app.config.models.llm;
+  const decoding = { temperature: llmSettings.temperature, ...(llmSettings.seed !== undefined ? { seed: llmSettings.seed } : {}) };
 
   // Loads the model (and its tokenizer) on first use.
   const totalModelTokens = await engine.countTokens(text, ctx.signal);
@@ -284,6 +291,7 @@ async function summarizeWithLlm(
           part: { index: i + 1, total: chunks.length },
           combine: level > 0 ? true : undefined,
           model: modelId,
+          decoding,
         }),
       );
       const results: ChunkUnitOutput[] = new Array(units.length);

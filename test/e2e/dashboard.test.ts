@@ -5,7 +5,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectHttp, repoRoot } from '../helpers/cli.js';
-import { makeNode, setPeers, startNode, trust, type TestNode } from '../helpers/mesh-nodes.js';
+import { makeNode, setPeers, startNode, trust, type MeshNode } from '../helpers/mesh-nodes.js';
 
 // The dashboard in real Chromium (Debian's package, driven by playwright-core) against real nodes:
 // a requester that offloads units to a trusted worker, both `prechew serve --http` children.
@@ -31,9 +31,9 @@ function watchConsole(page: Page): string[] {
 
 describe.skipIf(!haveChromium)('dashboard in real Chromium', { timeout: 240_000 }, () => {
   let browser: Browser;
-  let worker: TestNode;
-  let requester: TestNode;
-  let locked: TestNode;
+  let worker: MeshNode;
+  let requester: MeshNode;
+  let locked: MeshNode;
   let foreign: http.Server;
 
   beforeAll(async () => {

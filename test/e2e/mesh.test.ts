@@ -4,74 +4,25 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAudio } from '../../src/engines/audio.js';
 import { tempDir } from '../helpers/app.js';
 import { concat, JFK_WAV, makeWav, silence } from '../helpers/audio-fixtures.js';
-import { connectHttp, runCli, startHttpChild, type HttpChild } from '../helpers/cli.js';
+import { connectHttp, runCli, type HttpChild } from '../helpers/cli.js';
+import { makeNode as makeMeshNode, setPeers, startNode, trust, trustEachOther, type MeshNode } from '../helpers/mesh-nodes.js';
 import { tinyWhisperModelPath } from '../helpers/tiny-whisper.js';
 
 // Real prechew nodes on loopback, each with its own data directory, keys and trust list: a
 // requester that offloads whisper units and workers that take them. The generated whisper model
 // gives gibberish text, but the same gibberish for the same audio, so results can be compared.
 
-interface Node {
-  name: string;
-  dataDir: string;
-  configPath: string;
-  key: string;
-  mesh: Record<string, unknown>;
-  server?: HttpChild;
-}
+type Node = MeshNode;
 
 const audioDir = tempDir('prechew-mesh-audio-');
 const model = tinyWhisperModelPath();
 
-async function makeNode(name: string, mesh: Record<string, unknown>): Promise<Node> {
-  const dataDir = tempDir(`prechew-mesh-${name}-`);
-  const configPath = path.join(dataDir, 'mcp.config.json');
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      mesh: { name, ...mesh },
-      models: { whisper: { path: model, unitSeconds: 5, threads: 1, temperatureFallback: false } },
-      data: { dir: dataDir, cache: false },
-    }),
-  );
-  const id = await runCli(['id', '--json', '--config', configPath], { env: { PRECHEW_DATA_DIR: dataDir } });
-  expect(id.code).toBe(0);
-  return {
-    name,
-    dataDir,
-    configPath,
-    key: (JSON.parse(id.stdout) as { nodeKey: string }).nodeKey,
-    mesh: { name, ...mesh },
-  };
+function makeNode(name: string, mesh: Record<string, unknown>): Promise<Node> {
+  return makeMeshNode(name, mesh, { models: { whisper: { path: model, unitSeconds: 5, threads: 1, temperatureFallback: false } } });
 }
 
-async function trust(node: Node, other: Node): Promise<void> {
-  const r = await runCli(['peers', 'trust', other.key, '--name', other.name, '--config', node.configPath], {
-    env: { PRECHEW_DATA_DIR: node.dataDir },
-  });
-  expect(r.stderr).toBe('');
-  expect(r.stdout).toMatch(new RegExp(`Trusted "${other.name}"`));
-}
-
-/** Both nodes trust each other's key (one command on each, as a user would). */
-async function trustEachOther(a: Node, b: Node): Promise<void> {
-  await trust(a, b);
-  await trust(b, a);
-}
-
-/** Points a node at running workers (mesh.peers), keeping its other mesh settings; call before start. */
-function setPeers(node: Node, ...workers: Node[]): void {
-  const config = JSON.parse(readFileSync(node.configPath, 'utf8')) as Record<string, unknown>;
-  const peers = workers.map((w) => `http://127.0.0.1:${w.server!.port}`);
-  writeFileSync(node.configPath, JSON.stringify({ ...config, mesh: { ...node.mesh, peers } }));
-}
-
-async function start(node: Node, extraEnv: Record<string, string> = {}): Promise<HttpChild> {
-  node.server = await startHttpChild(['--config', node.configPath, '--root', audioDir], {
-    PRECHEW_DATA_DIR: node.dataDir,
-    ...extraEnv,
-  });
-  return node.server;
+function start(node: Node, extraEnv: Record<string, string> = {}): Promise<HttpChild> {
+  return startNode(node, ['--root', audioDir], extraEnv);
 }
 
 async function transcribe(node: Node): Promise<{ text: string; units: number; progress: string[] }> {
@@ -290,6 +241,26 @@ describe(
       expect(requester.server!.stderr()).toMatch(
         /mesh: excluded peer:liar for the rest of this run: it returned a wrong result/,
       );
+
+      // `prechew peers` shows the running node's verdict beside the peer, in JSON and in the table.
+      const env = { env: { PRECHEW_DATA_DIR: requester.dataDir } };
+      const listing = await runCli(['peers', '--json', '--config', requester.configPath], env);
+      const shown = JSON.parse(listing.stdout) as {
+        peers: Array<{ name: string; excluded?: string }>;
+        excluded: Array<{ name: string; reason: string; fingerprint?: string }>;
+      };
+      expect(shown.excluded).toEqual([
+        expect.objectContaining({ name: 'liar', reason: expect.stringMatching(/wrong result/) as unknown }),
+      ]);
+      expect(shown.peers.find((p) => p.name === 'liar')?.excluded).toMatch(/wrong result/);
+      expect(shown.peers.find((p) => p.name === 'honest')?.excluded).toBeUndefined();
+      const table = await runCli(['peers', '--config', requester.configPath], env);
+      expect(table.stdout).toMatch(/^liar .*EXCLUDED: .*wrong result/m);
+      expect(table.stdout).toMatch(/^honest .*accepting/m);
+      // An exclusion lasts the node's run: once it stops, the verdict is no longer reported.
+      await requester.server!.stop('SIGTERM');
+      const after = await runCli(['peers', '--json', '--config', requester.configPath], env);
+      expect((JSON.parse(after.stdout) as { excluded: unknown[] }).excluded).toEqual([]);
     });
 
     it('a worker that hangs (SIGSTOP) costs a re-issue, not the job', async () => {

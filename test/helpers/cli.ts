@@ -45,10 +45,14 @@ export interface HttpChild {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Start `prechew serve --http` on port 0 and wait for the URL it prints. */
-export async function startHttpChild(args: string[] = [], env: Record<string, string> = {}): Promise<HttpChild> {
+/**
+ * Start `prechew serve --http` on port 0 and wait for the URL it prints. `prefix` runs it through
+ * another command that then execs node (e.g. `ip netns exec NAME` to serve inside a namespace).
+ */
+export async function startHttpChild(args: string[] = [], env: Record<string, string> = {}, prefix: string[] = []): Promise<HttpChild> {
   assertBuilt();
-  const child = spawn(process.execPath, [cliPath, 'serve', '--http', '--port', '0', ...args], { env: childEnv({ PRECHEW_LOG_LEVEL: 'info', ...env }), cwd: tempDir() });
+  const command = [...prefix, process.execPath, cliPath, 'serve', '--http', '--port', '0', ...args];
+  const child = spawn(command[0]!, command.slice(1), { env: childEnv({ PRECHEW_LOG_LEVEL: 'info', ...env }), cwd: tempDir() });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

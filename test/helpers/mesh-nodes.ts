@@ -1,45 +1,59 @@
 /**
- * Real prechew nodes for tests that need a mesh: each with its own data dir, config, keys and
- * trust list, started as `prechew serve --http` children (the same steps a user takes).
+ * Real prechew nodes for mesh tests: each with its own data directory, keys and config file, made
+ * and trusted through the CLI as a user would, and served as `prechew serve --http` children.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { expect } from 'vitest';
 import { tempDir } from './app.js';
 import { runCli, startHttpChild, type HttpChild } from './cli.js';
 
-export interface TestNode {
+export interface MeshNode {
   name: string;
   dataDir: string;
   configPath: string;
   key: string;
+  /** Short fingerprint of the node's key, as `prechew id` prints it. */
   fingerprint: string;
   mesh: Record<string, unknown>;
   server?: HttpChild;
 }
 
-export async function makeNode(name: string, mesh: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<TestNode> {
-  const dataDir = tempDir(`prechew-node-${name}-`);
+/** A node with its config (`mesh` settings plus any other config sections) and a fresh identity. */
+export async function makeNode(name: string, mesh: Record<string, unknown>, config: Record<string, unknown> = {}): Promise<MeshNode> {
+  const dataDir = tempDir(`prechew-mesh-${name}-`);
   const configPath = path.join(dataDir, 'mcp.config.json');
-  writeFileSync(configPath, JSON.stringify({ mesh: { name, ...mesh }, data: { dir: dataDir }, ...extra }));
+  writeFileSync(configPath, JSON.stringify({ ...config, mesh: { name, ...mesh }, data: { dir: dataDir, cache: false } }));
   const id = await runCli(['id', '--json', '--config', configPath], { env: { PRECHEW_DATA_DIR: dataDir } });
-  if (id.code !== 0) throw new Error(`prechew id failed: ${id.stderr}`);
+  expect(id.code).toBe(0);
   const parsed = JSON.parse(id.stdout) as { nodeKey: string; fingerprint: string };
   return { name, dataDir, configPath, key: parsed.nodeKey, fingerprint: parsed.fingerprint, mesh: { name, ...mesh } };
 }
 
-export async function trust(node: TestNode, other: TestNode): Promise<void> {
-  const r = await runCli(['peers', 'trust', other.key, '--name', other.name, '--config', node.configPath], { env: { PRECHEW_DATA_DIR: node.dataDir } });
-  if (r.code !== 0) throw new Error(`prechew peers trust failed: ${r.stderr}`);
+/** `prechew peers trust` on `node` for `other`'s key. */
+export async function trust(node: MeshNode, other: MeshNode): Promise<void> {
+  const r = await runCli(['peers', 'trust', other.key, '--name', other.name, '--config', node.configPath], {
+    env: { PRECHEW_DATA_DIR: node.dataDir },
+  });
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toMatch(new RegExp(`Trusted "${other.name}"`));
 }
 
-/** Points a node at running workers (mesh.peers); call before starting it. */
-export function setPeers(node: TestNode, ...workers: TestNode[]): void {
+/** Both nodes trust each other's key (one command on each, as a user would). */
+export async function trustEachOther(a: MeshNode, b: MeshNode): Promise<void> {
+  await trust(a, b);
+  await trust(b, a);
+}
+
+/** Points a node at workers (mesh.peers: running workers, or given base URLs); call before start. */
+export function setPeers(node: MeshNode, ...workers: Array<MeshNode | string>): void {
   const config = JSON.parse(readFileSync(node.configPath, 'utf8')) as Record<string, unknown>;
-  const peers = workers.map((w) => `http://127.0.0.1:${w.server!.port}`);
+  const peers = workers.map((w) => (typeof w === 'string' ? w : `http://127.0.0.1:${w.server!.port}`));
   writeFileSync(node.configPath, JSON.stringify({ ...config, mesh: { ...node.mesh, peers } }));
 }
 
-export async function startNode(node: TestNode, args: string[] = [], env: Record<string, string> = {}): Promise<HttpChild> {
-  node.server = await startHttpChild(['--config', node.configPath, ...args], { PRECHEW_DATA_DIR: node.dataDir, ...env });
+/** Serves the node over HTTP (loopback unless args say --host; `prefix` as for startHttpChild). */
+export async function startNode(node: MeshNode, args: string[] = [], env: Record<string, string> = {}, prefix: string[] = []): Promise<HttpChild> {
+  node.server = await startHttpChild(['--config', node.configPath, ...args], { PRECHEW_DATA_DIR: node.dataDir, ...env }, prefix);
   return node.server;
 }

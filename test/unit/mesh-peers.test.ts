@@ -54,9 +54,14 @@ function registry(): UnitRegistry {
       output: z.object({}),
       maxInputBytes: 1024,
       deterministic: true,
-      handler: () => ({}),
+      handler: (_input, ctx) => {
+        otherKindRanAsRemote.push(ctx.remote === true);
+        return {};
+      },
     });
 }
+/** What the "other.kind" handler was told about where its unit came from, run after run. */
+const otherKindRanAsRemote: boolean[] = [];
 
 const newIdentity = (): NodeIdentity =>
   loadOrCreateIdentity(mkdtempSync(path.join(tmpdir(), 'prechew-node-')));
@@ -191,6 +196,15 @@ describe('mesh peers over MCP on loopback', () => {
     const remote = await dispatchUnits(work, [{ ...localBackend(), slots: () => 0 }, peer]);
     expect(remote.results).toEqual(local.results);
     expect(remote.report.unitsPerBackend).toEqual({ good: 6 });
+    await peer.close();
+  });
+
+  it("tells the handler that a unit came from a peer (so it can run at lower priority)", async () => {
+    const peer = clientFor(good);
+    await peer.checkStatus();
+    otherKindRanAsRemote.length = 0;
+    await dispatchUnits([makeUnit('other.kind', {})], [{ ...localBackend(), slots: () => 0 }, peer]);
+    expect(otherKindRanAsRemote).toEqual([true]);
     await peer.close();
   });
 
