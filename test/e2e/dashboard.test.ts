@@ -39,7 +39,8 @@ describe.skipIf(!haveChromium)('dashboard in real Chromium', { timeout: 240_000 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     worker = await makeNode('worker-ui', { accept: 'always', worker: { maxConcurrent: 2 } });
-    requester = await makeNode('desk', { offload: 'auto' });
+    // The requester keeps its result cache: the page shows its hit rate.
+    requester = await makeNode('desk', { offload: 'auto' }, { data: { cache: true } });
     locked = await makeNode('locked', {});
     await trust(worker, requester);
     await trust(requester, worker);

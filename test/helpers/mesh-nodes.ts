@@ -19,11 +19,11 @@ export interface MeshNode {
   server?: HttpChild;
 }
 
-/** A node with its config (`mesh` settings plus any other config sections) and a fresh identity. */
+/** A node with its config (`mesh` settings plus any other config sections; the cache is off unless `config.data` turns it on) and a fresh identity. */
 export async function makeNode(name: string, mesh: Record<string, unknown>, config: Record<string, unknown> = {}): Promise<MeshNode> {
   const dataDir = tempDir(`prechew-mesh-${name}-`);
   const configPath = path.join(dataDir, 'mcp.config.json');
-  writeFileSync(configPath, JSON.stringify({ ...config, mesh: { name, ...mesh }, data: { dir: dataDir, cache: false } }));
+  writeFileSync(configPath, JSON.stringify({ ...config, mesh: { name, ...mesh }, data: { dir: dataDir, cache: false, ...(config.data as Record<string, unknown> | undefined) } }));
   const id = await runCli(['id', '--json', '--config', configPath], { env: { PRECHEW_DATA_DIR: dataDir } });
   expect(id.code).toBe(0);
   const parsed = JSON.parse(id.stdout) as { nodeKey: string; fingerprint: string };
