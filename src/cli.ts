@@ -37,6 +37,7 @@ Usage:
   prechew peers [--json] [--wait S]    peers found (config, mDNS, Tailscale) with their signed status
   prechew peers trust <key|file> [--name N]   trust another node's key (as \`prechew id\` prints it)
   prechew peers untrust <name>         stop trusting a node
+  prechew hub [--port P] [--leaf-port P]   run a JetStream hub (nats-server) for the mesh's work queue
   prechew models [--json]              list GGUF and whisper model files with their metadata
   prechew models pull <url | hf:owner/repo/file.gguf> [--dir DIR]
                                        download a model (resumable, size-verified)
@@ -340,6 +341,12 @@ async function commandMesh(argv: string[]): Promise<number> {
   return peersCommand(rest.slice(1), config, createApp(config).executor.registry, version, io);
 }
 
+async function commandHub(argv: string[]): Promise<number> {
+  const { config, rest } = configAndRest(argv);
+  const { hubCommand } = await import('./mesh/nats/hub-command.js');
+  return hubCommand(rest, config, createApp(config).executor.registry, { out, err });
+}
+
 /** Runs a command that parses its own flags, mapping errors as the rest of the CLI does. */
 async function withOwnFlags(run: () => Promise<number>): Promise<number> {
   try {
@@ -355,6 +362,7 @@ async function withOwnFlags(run: () => Promise<number>): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const ownFlags = !argv.includes('--help') && !argv.includes('-h');
   if ((argv[0] === 'id' || argv[0] === 'peers') && ownFlags) return withOwnFlags(() => commandMesh(argv));
+  if (argv[0] === 'hub' && ownFlags) return withOwnFlags(() => commandHub(argv.slice(1)));
   if (argv[0] === 'models' && ownFlags) return withOwnFlags(() => commandModels(argv.slice(1)));
   let p: Parsed;
   try {

@@ -1,0 +1,174 @@
+/**
+ * The JetStream mesh with real processes: a `prechew hub` (nats-server child), a requester and
+ * workers (`prechew serve --http`) that join it by NKey, on loopback. Skips with a printed reason
+ * when nats-server is not installed.
+ */
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { decodeAudio } from '../../src/engines/audio.js';
+import { tempDir } from '../helpers/app.js';
+import { concat, JFK_WAV, makeWav, silence } from '../helpers/audio-fixtures.js';
+import { connectHttp, runCli } from '../helpers/cli.js';
+import {
+  makeMeshNode,
+  natsSkipReason,
+  startHub,
+  startNode,
+  waitFor,
+  writeMeshConfig,
+  type MeshNode,
+} from '../helpers/nats-nodes.js';
+import { writeTinyGguf } from '../helpers/tiny-gguf.js';
+import { tinyWhisperModelPath } from '../helpers/tiny-whisper.js';
+
+if (natsSkipReason) console.warn(`mesh-nats tests skipped: ${natsSkipReason}`);
+
+const root = tempDir('prechew-nats-root-');
+const modelsDir = tempDir('prechew-nats-models-');
+const running: MeshNode[] = [];
+
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state === 'fail')
+    for (const n of running) {
+      const text = (n.server?.stderr() ?? n.hub?.output() ?? '').split('\n').slice(-25).join('\n');
+      console.error(`--- ${n.name} ---\n${text}`);
+    }
+  for (const n of running.splice(0)) {
+    n.server?.child.kill('SIGCONT');
+    await n.server?.stop('SIGKILL');
+    await n.hub?.stop('SIGTERM');
+  }
+});
+
+beforeAll(async () => {
+  if (natsSkipReason) return;
+  const jfk = (await decodeAudio(readFileSync(JFK_WAV))).samples;
+  const parts = [];
+  for (let i = 0; i < 3; i++) parts.push(jfk, silence(1.2));
+  writeFileSync(path.join(root, 'speech.wav'), makeWav([concat(...parts)]));
+  writeFileSync(
+    path.join(root, 'long.txt'),
+    Array.from({ length: 80 }, (_, i) => `Paragraph ${i} explains the budget line ${i} for the new school library in plain words.`).join('\n\n'),
+  );
+  writeTinyGguf(path.join(modelsDir, 'tiny-llama.gguf'));
+  copyFileSync(tinyWhisperModelPath({}, modelsDir), path.join(modelsDir, 'ggml-tiny-test.bin'));
+});
+
+const modelConfig = {
+  models: {
+    dir: modelsDir,
+    // Greedy decoding: the same model and input give the same text on every node.
+    llm: { gpu: false, threads: 1, temperature: 0, seed: 1 },
+    whisper: { unitSeconds: 5, threads: 1, temperatureFallback: false },
+  },
+};
+
+/** Emails only: quick, deterministic extraction in several units. */
+function ticketText(lines: number): string {
+  const out: string[] = [];
+  for (let i = 0; i < lines; i++)
+    out.push(`Ticket ${i}: write to user${i}@example.org about order ${i * 7}, or to team${i % 50}@example.com.\n`);
+  return out.join('\n');
+}
+
+async function call(
+  node: MeshNode,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<{ content: Record<string, unknown>; progress: string[] }> {
+  const client = await connectHttp(node.server!.url);
+  const progress: string[] = [];
+  try {
+    const r = await client.callTool(
+      { name, arguments: args },
+      { onprogress: (p) => progress.push(p.message ?? ''), timeout: 120_000 },
+    );
+    expect(r.isError ?? false, JSON.stringify(r.content)).toBe(false);
+    return { content: r.structuredContent as Record<string, unknown>, progress };
+  } finally {
+    await client.close();
+  }
+}
+
+/** A hub, a requester that leaves units to the queue, and workers; all trust each other. */
+async function cluster(
+  workers: number,
+  opts: { worker?: Record<string, unknown>; requester?: Record<string, unknown>; nats?: Record<string, unknown>; models?: boolean } = {},
+): Promise<{ hub: MeshNode; requester: MeshNode; workers: MeshNode[] }> {
+  const extra = opts.models ? modelConfig : {};
+  const hub = makeMeshNode('hub');
+  const requester = makeMeshNode('requester', extra);
+  const ws = Array.from({ length: workers }, (_, i) => makeMeshNode(`worker${i + 1}`, extra));
+  const all = [hub, requester, ...ws];
+  const nats = { ackWaitMs: 2000, maxDeliver: 4, heartbeatSeconds: 1, ...opts.nats };
+  writeMeshConfig(hub, all, { nats: { ...nats, hub: { port: 0 } } });
+  running.push(hub);
+  const h = await startHub(hub);
+  writeMeshConfig(requester, all, {
+    offload: 'auto',
+    localUnits: false,
+    nats: { ...nats, url: h.url },
+    ...opts.requester,
+  });
+  for (const w of ws)
+    writeMeshConfig(w, all, {
+      accept: 'always',
+      worker: { maxConcurrent: 1 },
+      nats: { ...nats, url: h.url },
+      ...opts.worker,
+    });
+  running.push(requester, ...ws);
+  await Promise.all([startNode(requester, ['--root', root]), ...ws.map((w) => startNode(w, ['--root', root]))]);
+  // The requester schedules by the node registry: wait until every worker has registered.
+  await waitFor(async () => (await jetstreamPeers(requester)).length >= workers, 20_000, 'workers in the registry');
+  return { hub, requester, workers: ws };
+}
+
+interface PeerJson {
+  name: string;
+  source: string;
+  trusted: boolean;
+  accepting: boolean;
+  kinds: string[];
+  unitsDone: number;
+}
+
+async function jetstreamPeers(node: MeshNode): Promise<PeerJson[]> {
+  const r = await runCli(['peers', '--json', '--config', node.configPath], { env: { PRECHEW_DATA_DIR: node.dataDir } });
+  if (r.code !== 0) return [];
+  return (JSON.parse(r.stdout) as { peers: PeerJson[] }).peers.filter((p) => p.source === 'jetstream' && p.name.startsWith('worker'));
+}
+
+describe.skipIf(natsSkipReason !== undefined)('mesh over NATS JetStream: real hub, real nodes', { timeout: 180_000 }, () => {
+  it('a requester and three workers through a hub: entities, transcribe and summarize equal a local run; `prechew peers` lists the workers', async () => {
+    const { requester } = await cluster(3, { models: true });
+    const text = ticketText(8000);
+    const localEntities = await call(requester, 'extract-entities', { text, types: ['email'], offload: 'off' });
+    const meshEntities = await call(requester, 'extract-entities', { text, types: ['email'], offload: 'auto' });
+    expect(meshEntities.content.total).toBe(localEntities.content.total);
+    expect(JSON.stringify(meshEntities.content.entities)).toBe(JSON.stringify(localEntities.content.entities));
+    expect(meshEntities.progress.some((m) => / on JetStream/.test(m))).toBe(true);
+
+    const args = { path: 'speech.wav', language: 'en', format: 'segments' };
+    const localSpeech = await call(requester, 'transcribe', { ...args, offload: 'off' });
+    const meshSpeech = await call(requester, 'transcribe', { ...args, offload: 'auto' });
+    expect(meshSpeech.content.units).toBeGreaterThan(2);
+    expect(JSON.stringify(meshSpeech.content.segments)).toBe(JSON.stringify(localSpeech.content.segments));
+    expect(meshSpeech.progress.some((m) => / on JetStream/.test(m))).toBe(true);
+
+    const sargs = { path: 'long.txt', engine: 'llm', maxOutputTokens: 24 };
+    const localSummary = await call(requester, 'summarize', { ...sargs, offload: 'off' });
+    const meshSummary = await call(requester, 'summarize', { ...sargs, offload: 'auto' });
+    expect(meshSummary.content.summary).toBe(localSummary.content.summary);
+    expect(meshSummary.progress.some((m) => / on JetStream/.test(m))).toBe(true);
+
+    const peers = await jetstreamPeers(requester);
+    expect(peers.map((p) => p.name).sort()).toEqual(['worker1', 'worker2', 'worker3']);
+    for (const p of peers) {
+      expect(p).toMatchObject({ trusted: true, accepting: true });
+      expect(p.kinds).toEqual(expect.arrayContaining(['entities.extract', 'whisper.transcribe']));
+    }
+    expect(peers.reduce((sum, p) => sum + p.unitsDone, 0)).toBeGreaterThan(3);
+  });
+});
