@@ -172,3 +172,82 @@ describe.skipIf(natsSkipReason !== undefined)('mesh over NATS JetStream: real hu
     expect(peers.reduce((sum, p) => sum + p.unitsDone, 0)).toBeGreaterThan(3);
   });
 });
+
+/** Calls extract-entities and runs `onFirstProgress` once the first unit has come back. */
+async function entitiesWithFault(
+  node: MeshNode,
+  text: string,
+  onFirstProgress: () => void,
+): Promise<{ content: Record<string, unknown>; progress: string[] }> {
+  const client = await connectHttp(node.server!.url);
+  const progress: string[] = [];
+  let fired = false;
+  try {
+    const r = await client.callTool(
+      { name: 'extract-entities', arguments: { text, types: ['email'], offload: 'auto' } },
+      {
+        onprogress: (p) => {
+          progress.push(p.message ?? '');
+          if (!fired && /extracted unit/.test(p.message ?? '')) {
+            fired = true;
+            onFirstProgress();
+          }
+        },
+        timeout: 120_000,
+      },
+    );
+    expect(r.isError ?? false, JSON.stringify(r.content)).toBe(false);
+    expect(fired).toBe(true);
+    return { content: r.structuredContent as Record<string, unknown>, progress };
+  } finally {
+    await client.close();
+  }
+}
+
+/** Every unit reported done exactly once, in a job whose result equals the local one. */
+function expectEachUnitOnce(progress: string[]): void {
+  const done = progress.map((m) => /extracted unit (\d+) of (\d+)/.exec(m)).filter((m) => m !== null);
+  const total = Number(done[0]![2]);
+  expect(done.map((m) => Number(m[1])).sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.skipIf(natsSkipReason !== undefined)('mesh over NATS JetStream: faults', { timeout: 180_000 }, () => {
+  const text = ticketText(24_000);
+
+  it('a worker SIGKILLed mid-unit and another SIGSTOPped: every unit completes exactly once, equal to a local run', async () => {
+    const { requester, workers } = await cluster(3);
+    const local = await call(requester, 'extract-entities', { text, types: ['email'], offload: 'off' });
+    const meshed = await entitiesWithFault(requester, text, () => {
+      workers[0]!.server!.child.kill('SIGKILL');
+      workers[1]!.server!.child.kill('SIGSTOP');
+    });
+    expect(JSON.stringify(meshed.content.entities)).toBe(JSON.stringify(local.content.entities));
+    expect(meshed.content.total).toBe(local.content.total);
+    expectEachUnitOnce(meshed.progress);
+    expect(meshed.progress.some((m) => / on JetStream/.test(m))).toBe(true);
+  });
+
+  it('nats-server killed mid-job: the hub restarts it, the job resumes from the file store, nothing lost; the hub stops cleanly', async () => {
+    const { hub, requester } = await cluster(2);
+    const local = await call(requester, 'extract-entities', { text, types: ['email'], offload: 'off' });
+    const firstPid = hub.hub!.natsPid;
+    const meshed = await entitiesWithFault(requester, text, () => process.kill(firstPid, 'SIGKILL'));
+    expect(JSON.stringify(meshed.content.entities)).toBe(JSON.stringify(local.content.entities));
+    expectEachUnitOnce(meshed.progress);
+    await waitFor(() => /nats-server restarted/.test(hub.hub!.output()), 10_000, 'the restart message');
+    expect(hub.hub!.output()).toMatch(/nats-server exited \(SIGKILL\); restarting/);
+    const restartedPid = Number(/pid (\d+)\)/.exec(hub.hub!.output().split('nats-server restarted')[1] ?? '')?.[1]);
+    expect(alive(restartedPid)).toBe(true);
+    expect(await hub.hub!.stop('SIGTERM')).toBe(0);
+    expect(alive(restartedPid)).toBe(false);
+  });
+});
