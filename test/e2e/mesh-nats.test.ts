@@ -20,6 +20,28 @@ import {
   type MeshNode,
 } from '../helpers/nats-nodes.js';
 import { writeTinyGguf } from '../helpers/tiny-gguf.js';
+import { randomBytes } from 'node:crypto';
+import { jetstream, jetstreamManager, RetentionPolicy } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { Objm } from '@nats-io/obj';
+import { issueManifest, manifestDigest, sha256Hex, signResultClaim } from '../../src/mesh/envelope.js';
+import { connectNode } from '../../src/mesh/nats/index.js';
+import { storePayload } from '../../src/mesh/nats/objects.js';
+import { publishEntry } from '../../src/mesh/nats/registry-kv.js';
+import {
+  inboxPrefix,
+  keySubject,
+  nodeToken,
+  PAYLOAD_BUCKET,
+  REGISTRY_BUCKET,
+  resultDurable,
+  RESULTS_STREAM,
+  resultSubject,
+  WORK_STREAM,
+  workDurable,
+  workSubject,
+} from '../../src/mesh/nats/subjects.js';
+import { workMessageSchema } from '../../src/mesh/nats/wire.js';
 import { tinyWhisperModelPath } from '../helpers/tiny-whisper.js';
 
 if (natsSkipReason) console.warn(`mesh-nats tests skipped: ${natsSkipReason}`);
@@ -94,13 +116,21 @@ async function call(
 /** A hub, a requester that leaves units to the queue, and workers; all trust each other. */
 async function cluster(
   workers: number,
-  opts: { worker?: Record<string, unknown>; requester?: Record<string, unknown>; nats?: Record<string, unknown>; models?: boolean } = {},
+  opts: {
+    worker?: Record<string, unknown>;
+    requester?: Record<string, unknown>;
+    nats?: Record<string, unknown>;
+    models?: boolean;
+    /** Identities held by the test itself, trusted by every node. */
+    extra?: MeshNode[];
+    startWorkers?: boolean;
+  } = {},
 ): Promise<{ hub: MeshNode; requester: MeshNode; workers: MeshNode[] }> {
   const extra = opts.models ? modelConfig : {};
   const hub = makeMeshNode('hub');
   const requester = makeMeshNode('requester', extra);
   const ws = Array.from({ length: workers }, (_, i) => makeMeshNode(`worker${i + 1}`, extra));
-  const all = [hub, requester, ...ws];
+  const all = [hub, requester, ...ws, ...(opts.extra ?? [])];
   const nats = { ackWaitMs: 2000, maxDeliver: 4, heartbeatSeconds: 1, ...opts.nats };
   writeMeshConfig(hub, all, { nats: { ...nats, hub: { port: 0 } } });
   running.push(hub);
@@ -119,6 +149,10 @@ async function cluster(
       ...opts.worker,
     });
   running.push(requester, ...ws);
+  if (opts.startWorkers === false) {
+    await startNode(requester, ['--root', root]);
+    return { hub, requester, workers: ws };
+  }
   await Promise.all([startNode(requester, ['--root', root]), ...ws.map((w) => startNode(w, ['--root', root]))]);
   // The requester schedules by the node registry: wait until every worker has registered.
   await waitFor(async () => (await jetstreamPeers(requester)).length >= workers, 20_000, 'workers in the registry');
@@ -249,5 +283,111 @@ describe.skipIf(natsSkipReason !== undefined)('mesh over NATS JetStream: faults'
     expect(alive(restartedPid)).toBe(true);
     expect(await hub.hub!.stop('SIGTERM')).toBe(0);
     expect(alive(restartedPid)).toBe(false);
+  });
+});
+
+async function closedWithError(sub: { closed: Promise<void | Error> }): Promise<string> {
+  const r = await Promise.race([sub.closed, new Promise<string>((resolve) => setTimeout(() => resolve('still open'), 5000))]);
+  return r instanceof Error ? r.message : String(r);
+}
+
+describe.skipIf(natsSkipReason !== undefined)('mesh over NATS JetStream: refusals', { timeout: 180_000 }, () => {
+  it('unknown keys cannot connect; a trusted node cannot administer streams or read another node\'s subjects; bad signatures and a corrupted Object Store payload are refused', async () => {
+    const probe = makeMeshNode('probe');
+    const stranger = makeMeshNode('stranger');
+    const { hub, requester, workers } = await cluster(1, { extra: [probe], startWorkers: false });
+    const url = hub.hub!.url;
+
+    // An unknown NKey is turned away at the door.
+    await expect(connectNode({ url }, stranger.identity, 'stranger')).rejects.toThrow(/not in the hub's trust list/);
+
+    const nc = await connectNode({ url }, probe.identity, 'probe');
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: 3000 });
+      const js = jetstream(nc, { timeout: 3000 });
+      // No stream or consumer administration for a node.
+      await expect(jsm.streams.delete(WORK_STREAM)).rejects.toThrow();
+      await expect(jsm.streams.add({ name: 'EVIL', subjects: ['evil.>'], retention: RetentionPolicy.Limits })).rejects.toThrow();
+      await expect(jsm.consumers.add(WORK_STREAM, { durable_name: 'evil', filter_subject: workSubject('entities.extract') })).rejects.toThrow();
+      await expect(jsm.streams.purge(RESULTS_STREAM)).rejects.toThrow();
+      expect((await jsm.streams.info(WORK_STREAM)).config.name).toBe(WORK_STREAM);
+      // Another node's inbox, key requests and result consumer are out of reach.
+      const reqToken = nodeToken(requester.identity.fingerprint);
+      expect(await closedWithError(nc.subscribe(`${inboxPrefix(reqToken)}.>`))).toMatch(/permission/i);
+      expect(await closedWithError(nc.subscribe(keySubject(reqToken)))).toMatch(/permission/i);
+      await expect(js.consumers.get(RESULTS_STREAM, resultDurable(reqToken))).rejects.toThrow();
+
+      // The probe advertises itself in the registry (its own key only), so the requester enqueues units.
+      const kv = await new Kvm(js).open(REGISTRY_BUCKET);
+      await expect(kv.put(nodeToken(requester.identity.fingerprint), 'forged')).rejects.toThrow();
+      const advertise = (): Promise<void> => publishEntry(kv, probe.identity, {
+        v: 1,
+        nodeKey: probe.identity.nodeKey,
+        fingerprint: probe.identity.fingerprint,
+        name: 'probe',
+        version: 'test',
+        accept: { mode: 'always', accepting: true, reason: '' },
+        slots: { max: 2, free: 2 },
+        kinds: ['entities.extract'],
+        models: {},
+        unitsDone: 0,
+        unitsFailed: 0,
+        at: Date.now(),
+      });
+      await advertise();
+      // Entries expire unless refreshed, like a real node's heartbeat.
+      const heartbeat = setInterval(() => void advertise().catch(() => undefined), 1000);
+      await new Promise((r) => setTimeout(r, 2500));
+      const text = ticketText(8000);
+      const local = await call(requester, 'extract-entities', { text, types: ['email'], offload: 'off' });
+      const job = call(requester, 'extract-entities', { text, types: ['email'], offload: 'auto' });
+
+      // Claim a real unit and answer it with a result whose signature does not verify.
+      const consumer = await js.consumers.get(WORK_STREAM, workDurable('entities.extract'));
+      const m = await consumer.next({ expires: 20_000 });
+      expect(m).not.toBeNull();
+      const work = workMessageSchema.parse(JSON.parse(Buffer.from(m!.data).toString('utf8')));
+      const digest = manifestDigest(work.manifest);
+      const forged = signResultClaim(probe.identity, {
+        unitId: work.manifest.manifest.unitId,
+        manifestDigest: digest,
+        outputDigest: sha256Hex('{}'),
+        outputBytes: 2,
+        engine: { name: 'entities.extract', version: '1' },
+        startedAt: Date.now(),
+        finishedAt: Date.now(),
+      });
+      const badSignature = (forged.signature.startsWith('A') ? 'B' : 'A') + forged.signature.slice(1);
+      await js.publish(
+        resultSubject(reqToken),
+        JSON.stringify({ v: 1, type: 'result', result: { ...forged, signature: badSignature }, payload: { inline: '' } }),
+      );
+      m!.nak();
+      clearInterval(heartbeat);
+
+      // Units from the probe itself: one with a bad manifest signature, one whose Object Store
+      // payload does not match the digest in its message.
+      const input = Buffer.from('{"text":"x"}');
+      const bad = issueManifest(probe.identity, { unitId: 'bad-signature-unit', kind: 'entities.extract', kindVersion: '1', input, deadlineMs: 60_000 });
+      bad.signature = (bad.signature.startsWith('A') ? 'B' : 'A') + bad.signature.slice(1);
+      await js.publish(workSubject('entities.extract'), JSON.stringify({ v: 1, manifest: bad, payload: { inline: input.toString('base64') } }));
+      const objects = await new Objm(js).open(PAYLOAD_BUCKET);
+      const ref = await storePayload(async () => objects, randomBytes(700 * 1024), 512 * 1024);
+      expect('object' in ref).toBe(true);
+      const corrupted = { ...ref, sha256: sha256Hex('something else') };
+      const honest = issueManifest(probe.identity, { unitId: 'corrupted-object-unit', kind: 'entities.extract', kindVersion: '1', input, deadlineMs: 60_000 });
+      await js.publish(workSubject('entities.extract'), JSON.stringify({ v: 1, manifest: honest, payload: corrupted }));
+
+      // Now a real worker joins and drains the queue.
+      running.push(...workers);
+      await startNode(workers[0]!, ['--root', root]);
+      const meshed = await job;
+      expect(JSON.stringify(meshed.content.entities)).toBe(JSON.stringify(local.content.entities));
+      expect(requester.server!.stderr()).toMatch(/rejected a result for unit [0-9a-f]+: The result signature does not verify/);
+      await waitFor(() => /does not match the digest in its message/.test(workers[0]!.server!.stderr()), 20_000, 'the digest refusal');
+      expect(workers[0]!.server!.stderr()).toMatch(/The unit manifest signature does not verify/);
+    } finally {
+      await nc.close();
+    }
   });
 });
