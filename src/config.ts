@@ -249,6 +249,8 @@ const meshSchema = z
         /** Credentials for an existing deployment; a prechew hub authenticates nodes by their NKey (node key). */
         user: z.string().optional(),
         password: z.string().optional(),
+        /** JetStream domain to use: "prechew" for a node that joins through a leaf hub (unset: the server's own). */
+        domain: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
         hub: z
           .object({
             host: z.string().default('127.0.0.1'),

@@ -391,3 +391,66 @@ describe.skipIf(natsSkipReason !== undefined)('mesh over NATS JetStream: refusal
     }
   });
 });
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe.skipIf(natsSkipReason !== undefined)('mesh over NATS JetStream: two sites', { timeout: 180_000 }, () => {
+  it('a site hub connects out to the central hub as a leaf node; a worker behind it drains the central queue', async () => {
+    const central = makeMeshNode('central');
+    const site = makeMeshNode('site');
+    const requester = makeMeshNode('requester');
+    const worker = makeMeshNode('worker-site');
+    const all = [central, site, requester, worker];
+    const nats = { ackWaitMs: 2000, maxDeliver: 4, heartbeatSeconds: 1 };
+    const leafPort = await freePort();
+    const password = randomBytes(12).toString('base64url');
+    writeMeshConfig(central, all, {
+      nats: { ...nats, hub: { port: 0, leafPort, leafUsers: [{ user: 'school', password }] } },
+    });
+    running.push(central);
+    const c = await startHub(central);
+    writeMeshConfig(site, all, {
+      nats: { ...nats, hub: { port: 0, leafRemote: { url: `nats-leaf://127.0.0.1:${leafPort}`, user: 'school', password } } },
+    });
+    running.push(site);
+    const s = await startHub(site);
+    expect(s.output()).toMatch(/leaf of nats-leaf:\/\/127\.0\.0\.1/);
+    expect(s.output()).not.toContain(password);
+    writeMeshConfig(requester, all, { offload: 'auto', localUnits: false, nats: { ...nats, url: c.url } });
+    // Behind a leaf hub, a node reaches the central JetStream through its domain.
+    writeMeshConfig(worker, all, {
+      accept: 'always',
+      worker: { maxConcurrent: 2 },
+      nats: { ...nats, url: s.url, domain: 'prechew' },
+    });
+    running.push(requester, worker);
+    await Promise.all([startNode(requester, ['--root', root]), startNode(worker, ['--root', root])]);
+    await waitFor(
+      async () => (await jetstreamPeersNamed(requester, 'worker-site')).length === 1,
+      30_000,
+      'the site worker in the central registry',
+    );
+    const text = ticketText(8000);
+    const local = await call(requester, 'extract-entities', { text, types: ['email'], offload: 'off' });
+    const meshed = await call(requester, 'extract-entities', { text, types: ['email'], offload: 'auto' });
+    expect(JSON.stringify(meshed.content.entities)).toBe(JSON.stringify(local.content.entities));
+    expect(meshed.progress.some((m) => / on JetStream/.test(m))).toBe(true);
+    const [row] = await jetstreamPeersNamed(requester, 'worker-site');
+    expect(row!.unitsDone).toBeGreaterThan(0);
+  });
+});
+
+async function jetstreamPeersNamed(node: MeshNode, name: string): Promise<PeerJson[]> {
+  const r = await runCli(['peers', '--json', '--config', node.configPath], { env: { PRECHEW_DATA_DIR: node.dataDir } });
+  if (r.code !== 0) return [];
+  return (JSON.parse(r.stdout) as { peers: PeerJson[] }).peers.filter((p) => p.source === 'jetstream' && p.name === name);
+}

@@ -13,6 +13,7 @@ import type { NodeIdentity } from '../identity.js';
 import type { TrustedPeer } from '../trust.js';
 import {
   inboxPrefix,
+  JS_DOMAIN,
   keySubject,
   KEY_PREFIX,
   PAYLOAD_BUCKET,
@@ -82,9 +83,7 @@ export interface SubjectPermissions {
 export function nodePermissions(token: string): SubjectPermissions {
   const obj = `OBJ_${PAYLOAD_BUCKET}`;
   const kv = `KV_${REGISTRY_BUCKET}`;
-  return {
-    publish: {
-      allow: [
+  const allow = [
         // Enqueue units (JetStream publish), send results and key requests to any requester.
         `${WORK_PREFIX}.>`,
         `${RESULT_PREFIX}.*`,
@@ -114,7 +113,20 @@ export function nodePermissions(token: string): SubjectPermissions {
         `$JS.API.CONSUMER.CREATE.${obj}.>`,
         `$JS.API.CONSUMER.DELETE.${obj}.>`,
         `$JS.FC.${obj}.>`,
-      ],
+  ];
+  return {
+    publish: {
+      // The same API under the hub's JetStream domain (what nodes behind a leaf hub use), and acks
+      // in the longer form a server with a domain uses.
+      allow: allow.flatMap((subject) =>
+        subject.startsWith('$JS.API.')
+          ? [subject, subject.replace('$JS.API.', `$JS.${JS_DOMAIN}.API.`)]
+          : subject.startsWith('$JS.ACK.')
+            ? [subject, subject.replace('$JS.ACK.', '$JS.ACK.*.*.')]
+            : subject.startsWith('$KV.') || subject.startsWith('$O.')
+              ? [subject, `$JS.${JS_DOMAIN}.API.${subject}`]
+              : [subject],
+      ),
     },
     subscribe: { allow: [`${inboxPrefix(token)}.>`, keySubject(token)] },
     allow_responses: true,

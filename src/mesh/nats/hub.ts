@@ -16,7 +16,7 @@ import type { NodeIdentity } from '../identity.js';
 import type { TrustList } from '../trust.js';
 import { authorizationBlock, nodeAuthenticator } from './auth.js';
 import { ensureTopology, relayDeadLetters, type TopologyOptions } from './topology.js';
-import { nodeToken } from './subjects.js';
+import { JS_DOMAIN, nodeToken } from './subjects.js';
 
 export interface HubOptions {
   identity: NodeIdentity;
@@ -108,7 +108,9 @@ export class NatsHub {
       `listen: ${quote(`${o.host}:${this.port === 0 ? -1 : this.port}`)}`,
       `pid_file: ${quote(path.join(this.dir, 'nats-server.pid'))}`,
     ];
-    if (this.jetstream) lines.push(`jetstream { store_dir: ${quote(path.join(this.dir, 'jetstream'))} }`);
+    if (this.jetstream) lines.push(
+        `jetstream { store_dir: ${quote(path.join(this.dir, 'jetstream'))}, domain: ${quote(JS_DOMAIN)} }`,
+      );
     lines.push(
       authorizationBlock(o.identity.signPublic, o.trust.peers(), (p) => nodeToken(p.fingerprint)),
     );

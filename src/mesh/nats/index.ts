@@ -28,6 +28,7 @@ export interface NatsSettings {
   url: string;
   user?: string | undefined;
   password?: string | undefined;
+  domain?: string | undefined;
   ackWaitMs: number;
   maxDeliver: number;
   objectThresholdBytes: number;
@@ -124,7 +125,7 @@ export class NatsMesh {
 
   static async start(options: NatsMeshOptions): Promise<NatsMesh> {
     const nc = await connectNode(options.nats, options.identity, options.name);
-    const js = jetstream(nc);
+    const js = jetstream(nc, options.nats.domain ? { domain: options.nats.domain } : {});
     let objects: Promise<ObjectStore> | undefined;
     const ctx: NatsContext = {
       nc,
@@ -188,12 +189,16 @@ export class NatsMesh {
         });
       }
       await this.readRegistry(kv);
+      this.heartbeatError = '';
     } catch (error) {
-      log.debug('nats: registry heartbeat failed', { error: (error as Error).message });
+      const text = (error as Error).message;
+      if (text !== this.heartbeatError) log.warn(`nats: node registry unavailable (${text}); retrying`);
+      this.heartbeatError = text;
     }
   }
 
   private workerKinds: string[] | undefined;
+  private heartbeatError = '';
 
   private computeKinds(): string[] {
     const o = this.options;

@@ -9,6 +9,9 @@ export const RESULTS_STREAM = 'PRECHEW_RESULTS';
 export const REGISTRY_BUCKET = 'prechew-nodes';
 export const PAYLOAD_BUCKET = 'prechew-payloads';
 
+/** The hub's JetStream domain: nodes behind a leaf hub reach the central JetStream through it. */
+export const JS_DOMAIN = 'prechew';
+
 export const WORK_PREFIX = 'prechew.work';
 export const RESULT_PREFIX = 'prechew.result';
 export const KEY_PREFIX = 'prechew.key';
