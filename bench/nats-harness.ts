@@ -3,6 +3,7 @@
  * requester and workers joined through NatsMesh with their own identities — the same code the
  * `prechew hub` and `prechew serve` processes run, without their start-up cost.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +18,10 @@ import { WorkerPolicy } from '../src/mesh/worker-policy.js';
 
 export interface Harness {
   hub: NatsHub;
+  /** Joins one more worker in this process. */
+  addWorker(identity?: NodeIdentity): Promise<NatsMesh>;
   requester: NatsMesh;
+  requesterIdentity: NodeIdentity;
   workers: NatsMesh[];
   registry: UnitRegistry;
   stop(): Promise<void>;
@@ -33,7 +37,36 @@ export const emptyKind: UnitKindSpec<{ n: number; pad?: string }, { n: number; p
   handler: (input) => input,
 };
 
-function ident(name: string): NodeIdentity {
+/** A unit that waits: long enough to be killed mid-unit. */
+export const sleepKind: UnitKindSpec<{ ms: number }, { slept: number }> = {
+  kind: 'bench.sleep',
+  version: '1',
+  input: z.object({ ms: z.number() }),
+  output: z.object({ slept: z.number() }),
+  maxInputBytes: 1024,
+  deterministic: true,
+  handler: async (input) => {
+    await new Promise((r) => setTimeout(r, input.ms));
+    return { slept: input.ms };
+  },
+};
+
+/** CPU-bound work: repeated sha256 over a buffer, about the same time on every node. */
+export const cpuKind: UnitKindSpec<{ rounds: number; seed: number }, { digest: string }> = {
+  kind: 'bench.cpu',
+  version: '1',
+  input: z.object({ rounds: z.number().int(), seed: z.number() }),
+  output: z.object({ digest: z.string() }),
+  maxInputBytes: 1024,
+  deterministic: true,
+  handler: (input) => {
+    let data = Buffer.alloc(64 * 1024, input.seed);
+    for (let i = 0; i < input.rounds; i++) data = Buffer.concat([createHash('sha256').update(data).digest(), data.subarray(32)]);
+    return { digest: createHash('sha256').update(data).digest('hex') };
+  },
+};
+
+export function ident(name: string): NodeIdentity {
   return loadOrCreateIdentity(mkdtempSync(path.join(os.tmpdir(), `prechew-bench-${name}-`)));
 }
 
@@ -41,13 +74,19 @@ export async function startHarness(
   workers: number,
   kinds: UnitKindSpec[] = [emptyKind as UnitKindSpec],
   nats: { ackWaitMs?: number; maxInFlight?: number; maxConcurrent?: number } = {},
+  /** Identities of workers in other processes, trusted like the rest. */
+  outside: NodeIdentity[] = [],
+  spare = 0,
 ): Promise<Harness> {
   const registry = new UnitRegistry();
   for (const k of kinds) registry.register(k);
   const hubId = ident('hub');
   const reqId = ident('req');
-  const workerIds = Array.from({ length: workers }, (_, i) => ident(`w${i}`));
-  const entries = [reqId, ...workerIds].map((id, i) => ({ name: i === 0 ? 'requester' : `worker${i}`, key: id.nodeKey }));
+  const workerIds = Array.from({ length: workers + spare }, (_, i) => ident(`w${i}`));
+  const entries = [reqId, ...workerIds, ...outside].map((id, i) => ({
+    name: i === 0 ? 'requester' : `worker${i}`,
+    key: id.nodeKey,
+  }));
   const trust = new TrustList(entries);
   const ackWaitMs = nats.ackWaitMs ?? 2000;
   const hub = await NatsHub.start({
@@ -90,13 +129,22 @@ export async function startHarness(
       models: () => ({}),
     });
   const requester = await join(reqId, 'requester', false);
-  const ws = await Promise.all(workerIds.map((id, i) => join(id, `worker${i + 1}`, true)));
+  const ws = await Promise.all(workerIds.slice(0, workers).map((id, i) => join(id, `worker${i + 1}`, true)));
+  const spares = workerIds.slice(workers);
   await requester.registryNodes(0);
   return {
     hub,
     requester,
+    requesterIdentity: reqId,
     workers: ws,
     registry,
+    async addWorker(identity?: NodeIdentity) {
+      const id = identity ?? spares.shift();
+      if (!id) throw new Error('no spare worker identity');
+      const w = await join(id, `worker${ws.length + 1}`, true);
+      ws.push(w);
+      return w;
+    },
     async stop() {
       for (const w of ws) await w.stop();
       await requester.stop();
