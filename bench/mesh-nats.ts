@@ -126,7 +126,7 @@ export async function benchMeshNats(): Promise<Record<string, number | string>> 
     const reg = registry();
     const local = localBackend(reg);
     const noLocal: UnitBackend = { ...local, slots: () => 0 };
-    const cpuUnits = (): Unit[] => Array.from({ length: 40 }, (_, i) => makeUnit(cpuKind.kind, { rounds: 2500, seed: i }));
+    const cpuUnits = (): Unit[] => Array.from({ length: 40 }, (_, i) => makeUnit(cpuKind.kind, { rounds: 1000, seed: i }));
     t = performance.now();
     await dispatchUnits(cpuUnits(), [local]);
     figures['40 CPU-bound units, local: s'] = round((performance.now() - t) / 1000);

@@ -168,15 +168,15 @@ export class NatsWorker {
       const reason = String((safe.details as { reason?: unknown } | undefined)?.reason ?? '');
       const permanent = PERMANENT.has(reason);
       const last = deliveries >= this.ctx.maxDeliver;
-      log.warn(
-        `nats: unit ${work?.manifest.manifest.unitId.slice(0, 12) ?? '?'} refused or failed here (delivery ${deliveries}): ${safe.message}`,
-      );
       if (reason === 'not-pending') {
         // Done elsewhere or abandoned by its requester: take it off the queue quietly.
         this.unitsFailed--;
         msg.term();
         return;
       }
+      log.warn(
+        `nats: unit ${work?.manifest.manifest.unitId.slice(0, 12) ?? '?'} refused or failed here (delivery ${deliveries}): ${safe.message}`,
+      );
       // A requester this node does not trust may be trusted by another worker: hand it back.
       if ((permanent || last) && work && reason !== 'untrusted' && reason !== 'bad-signature') {
         await this.reportFailure(work, safe.code, safe.message, deliveries).catch(() => undefined);
