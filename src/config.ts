@@ -548,6 +548,11 @@ export function maskSecrets(config: Config): Json {
     provider.apiKey = mask(provider.apiKey);
     if (provider.baseURL) provider.baseURL = maskUrlUserinfo(provider.baseURL);
   }
+  const nats = copy.mesh.nats;
+  nats.password = mask(nats.password);
+  if (nats.url) nats.url = maskUrlUserinfo(nats.url);
+  for (const u of nats.hub.leafUsers) u.password = '***';
+  if (nats.hub.leafRemote) nats.hub.leafRemote.password = '***';
   return copy as unknown as Json;
 }
 

@@ -98,3 +98,28 @@ describe('JetStream mesh pieces', () => {
     ).rejects.toThrow(/apt-get install nats-server/);
   });
 });
+
+describe('mesh.nats config', () => {
+  it('parses hub and leaf settings and masks every NATS secret in `prechew config`', async () => {
+    const { parseConfig, maskSecrets } = await import('../../src/config.js');
+    const config = parseConfig({
+      mesh: {
+        nats: {
+          url: 'nats://node:urlsecret@hub.lan:4222',
+          user: 'node',
+          password: 'plainsecret',
+          hub: {
+            leafPort: 7422,
+            leafUsers: [{ user: 'school', password: 'leafsecret-123456' }],
+            leafRemote: { url: 'nats-leaf://central:7422', user: 'school', password: 'remotesecret' },
+          },
+        },
+      },
+    });
+    expect(config.mesh.nats.ackWaitMs).toBe(10_000);
+    expect(config.mesh.nats.hub.port).toBe(4222);
+    const shown = JSON.stringify(maskSecrets(config));
+    for (const secret of ['urlsecret', 'plainsecret', 'leafsecret', 'remotesecret']) expect(shown).not.toContain(secret);
+    expect(() => parseConfig({ mesh: { nats: { hub: { leafUsers: [{ user: 'a', password: 'short' }] } } } })).toThrow();
+  });
+});
