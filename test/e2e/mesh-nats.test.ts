@@ -253,8 +253,9 @@ function expectEachUnitOnce(progress: string[], units: unknown): void {
 
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    // A killed child that nobody has reaped yet (its parent died) is a zombie: not running.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) Z/.test(stat);
   } catch {
     return false;
   }
@@ -276,7 +277,7 @@ describe.skipIf(natsSkipReason !== undefined)('mesh over NATS JetStream: faults'
     expect(meshed.progress.some((m) => / on JetStream/.test(m))).toBe(true);
   });
 
-  it('nats-server killed mid-job: the hub restarts it, the job resumes from the file store, nothing lost; the hub stops cleanly', async () => {
+  it('nats-server killed mid-job, then the hub process itself: restarted, the jobs resume from the file store, nothing lost; the hub stops cleanly', async () => {
     const { hub, requester } = await cluster(2);
     const local = await call(requester, 'extract-entities', { text, types: ['email'], offload: 'off' });
     const firstPid = hub.hub!.natsPid;
@@ -287,7 +288,22 @@ describe.skipIf(natsSkipReason !== undefined)('mesh over NATS JetStream: faults'
     expect(hub.hub!.output()).toMatch(/nats-server exited \(SIGKILL\); restarting/);
     const restartedPid = Number(/pid (\d+)\)/.exec(hub.hub!.output().split('nats-server restarted')[1] ?? '')?.[1]);
     expect(alive(restartedPid)).toBe(true);
+
+    // The hub process itself killed outright mid-job (its nats-server orphaned), then started
+    // again on the same port and data directory: it replaces the orphan, the job resumes.
+    const port = new URL(hub.hub!.url).port;
+    let restarted: Promise<unknown> | undefined;
+    const again = await entitiesWithFault(requester, text + '\nOne more line for another job.', () => {
+      hub.hub!.child.kill('SIGKILL');
+      restarted = startHub(hub, ['--port', port]);
+    });
+    await restarted;
+    expect(JSON.stringify(again.content.total)).toBe(JSON.stringify(local.content.total));
+    expectEachUnitOnce(again.progress, again.content.units);
+    expect(hub.hub!.output()).toMatch(/stopping a nats-server \(pid \d+\) left by an earlier hub/);
+    const finalPid = hub.hub!.natsPid;
     expect(await hub.hub!.stop('SIGTERM')).toBe(0);
+    expect(alive(finalPid)).toBe(false);
     expect(alive(restartedPid)).toBe(false);
   });
 });

@@ -62,7 +62,8 @@ export interface HubChild {
   natsPid: number;
   child: ChildProcessWithoutNullStreams;
   output: () => string;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Exit code, or the signal that ended it. */
+  stop(signal?: NodeJS.Signals): Promise<number | string | null>;
 }
 
 export async function startHub(node: MeshNode, args: string[] = []): Promise<HubChild> {
@@ -74,7 +75,7 @@ export async function startHub(node: MeshNode, args: string[] = []): Promise<Hub
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   const m = await new Promise<RegExpExecArray>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`hub did not start; output:\n${output}`)), 30_000);
     const check = (): void => {

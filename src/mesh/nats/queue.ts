@@ -138,6 +138,8 @@ export class NatsQueue implements UnitBackend {
     const result = new Promise<unknown>((resolve, reject) => {
       this.pending.set(digest, { unit, manifest, digest, dataKey, claimedBy: new Set(), resolve, reject });
     });
+    // Settled before it is awaited when the attempt is abandoned during the publish below.
+    result.catch(() => undefined);
     const abandon = (): void => {
       const p = this.pending.get(digest);
       if (!p) return;

@@ -134,10 +134,12 @@ export class NatsWorker {
           }
           const release = policy.acquire();
           this.active.add(m);
-          void this.handle(m).finally(() => {
-            this.active.delete(m);
-            release();
-          });
+          void this.handle(m)
+            .catch((error: unknown) => log.debug('nats: unit handling failed', { error }))
+            .finally(() => {
+              this.active.delete(m);
+              release();
+            });
         }
       } catch (error) {
         if (this.closed) break;
@@ -164,7 +166,11 @@ export class NatsWorker {
       this.unitsDone++;
     } catch (error) {
       this.unitsFailed++;
-      const safe = toSafeError(error);
+      // A NATS failure (the hub restarting, a lost connection) is a transport error, not a bug.
+      const safe =
+        error instanceof PrechewError || !/nats|jetstream|connection|timeout|closed/i.test((error as Error).name + (error as Error).message)
+          ? toSafeError(error)
+          : new PrechewError('ENGINE_UNAVAILABLE', `NATS: ${(error as Error).message}`, { reason: 'unreachable' });
       const reason = String((safe.details as { reason?: unknown } | undefined)?.reason ?? '');
       const permanent = PERMANENT.has(reason);
       const last = deliveries >= this.ctx.maxDeliver;
