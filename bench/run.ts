@@ -16,6 +16,8 @@ const suites: Array<[name: string, load: () => Promise<Bench>]> = [
   ['transcribe', async () => (await import('./transcribe.js')).benchTranscribe],
   ['condense', async () => (await import('./condense.js')).benchCondense],
   ['mesh', async () => (await import('./mesh.js')).benchMesh],
+  // `bench -- mesh` runs both: the direct peers above, then the JetStream transport.
+  ['mesh', async () => (await import('./mesh-nats.js')).benchMeshNats],
   ['adversarial', async () => (await import('./adversarial.js')).benchAdversarial],
   ['privacy', async () => (await import('./privacy.js')).benchPrivacy],
   ['tasks', async () => (await import('./tasks.js')).benchTasks],

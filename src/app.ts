@@ -28,7 +28,7 @@ export interface App extends AppServices {
 /** Whether the config asks for the mesh at all (otherwise none of it is loaded). */
 export function meshConfigured(config: Config): boolean {
   const m = config.mesh;
-  return m.accept !== 'never' || m.offload === 'auto' || m.peers.length > 0 || m.trusted.length > 0 || m.discovery.mdns || m.discovery.tailscale;
+  return m.accept !== 'never' || m.offload === 'auto' || m.peers.length > 0 || m.trusted.length > 0 || m.discovery.mdns || m.discovery.tailscale || m.nats.url !== undefined;
 }
 
 /**
@@ -78,6 +78,16 @@ export async function startMesh(app: App, port: number | undefined): Promise<voi
     port,
     models: () => ({ llm, whisper: whisperModel }),
   });
+  if (m.nats.url) {
+    const { attachNats } = await import('./mesh/nats/attach.js');
+    await attachNats(mesh, m, {
+      work: m.accept !== 'never',
+      offload: m.offload === 'auto',
+      version,
+      name: m.name ?? os.hostname(),
+      models: () => ({ llm, whisper: whisperModel }),
+    });
+  }
   app.mesh = mesh;
   app.executor.remote = mesh;
   app.onDispose(() => mesh.stop());

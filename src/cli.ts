@@ -39,6 +39,7 @@ Usage:
   prechew peers trust <key|file> [--name N]   trust another node's key (as \`prechew id\` prints it)
   prechew peers untrust <name>         stop trusting a node
   prechew stats [--since 7d] [--json]  the savings ledger: tokens and dollars saved, per day, tool and node
+  prechew hub [--port P] [--leaf-port P]   run a JetStream hub (nats-server) for the mesh's work queue
   prechew models [--json]              list GGUF and whisper model files with their metadata
   prechew models pull <url | hf:owner/repo/file.gguf> [--dir DIR]
                                        download a model (resumable, size-verified)
@@ -351,6 +352,12 @@ async function commandStats(argv: string[]): Promise<number> {
   }
 }
 
+async function commandHub(argv: string[]): Promise<number> {
+  const { config, rest } = configAndRest(argv);
+  const { hubCommand } = await import('./mesh/nats/hub-command.js');
+  return hubCommand(rest, config, createApp(config).executor.registry, { out, err });
+}
+
 /** Runs a command that parses its own flags, mapping errors as the rest of the CLI does. */
 async function withOwnFlags(run: () => Promise<number>): Promise<number> {
   try {
@@ -366,6 +373,7 @@ async function withOwnFlags(run: () => Promise<number>): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const ownFlags = !argv.includes('--help') && !argv.includes('-h');
   if ((argv[0] === 'id' || argv[0] === 'peers') && ownFlags) return withOwnFlags(() => commandMesh(argv));
+  if (argv[0] === 'hub' && ownFlags) return withOwnFlags(() => commandHub(argv.slice(1)));
   if (argv[0] === 'models' && ownFlags) return withOwnFlags(() => commandModels(argv.slice(1)));
   if (argv[0] === 'stats' && ownFlags) return withOwnFlags(() => commandStats(argv.slice(1)));
   let p: Parsed;

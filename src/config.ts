@@ -261,6 +261,46 @@ const meshSchema = z
     maxSkewMs: z.number().int().positive().default(60_000),
     /** Test-only fault injection: this node returns wrong unit outputs. Never set it outside tests. */
     testCorruptOutputs: z.boolean().default(false),
+    /** The JetStream transport (mesh part 2): units on a NATS work queue that workers pull from. */
+    nats: z
+      .object({
+        /** The NATS server this node joins (an existing deployment or a `prechew hub`); unset: no JetStream. */
+        url: z.string().optional(),
+        /** Credentials for an existing deployment; a prechew hub authenticates nodes by their NKey (node key). */
+        user: z.string().optional(),
+        password: z.string().optional(),
+        /** JetStream domain to use: "prechew" for a node that joins through a leaf hub (unset: the server's own). */
+        domain: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+        hub: z
+          .object({
+            host: z.string().default('127.0.0.1'),
+            port: z.number().int().min(0).max(65535).default(4222),
+            /** nats-server executable (default: found on PATH). */
+            binary: z.string().optional(),
+            /** Accept leaf-node connections from site hubs on this port (they authenticate by user/password). */
+            leafPort: z.number().int().min(1).max(65535).optional(),
+            leafUsers: z.array(z.object({ user: z.string().min(1), password: z.string().min(12) }).strict()).default([]),
+            /** Connect out to a central hub as a leaf node (a site behind NAT): its leaf URL and credentials. */
+            leafRemote: z
+              .object({ url: z.string().min(1), user: z.string().min(1), password: z.string().min(1) })
+              .strict()
+              .optional(),
+          })
+          .strict()
+          .prefault({}),
+        /** How long a pulled unit may go without an ack or a working() heartbeat before it is redelivered. */
+        ackWaitMs: z.number().int().min(500).default(10_000),
+        /** Deliveries before a unit is dead-lettered and reported to its requester. */
+        maxDeliver: z.number().int().min(1).max(20).default(5),
+        /** Sealed payloads larger than this go through the Object Store instead of the message. */
+        objectThresholdBytes: z.number().int().min(1024).max(900 * 1024).default(512 * 1024),
+        /** Units this node keeps in flight on the queue at once. */
+        maxInFlight: z.number().int().min(1).default(256),
+        /** How often a node refreshes its entry in the node registry (which expires after three periods). */
+        heartbeatSeconds: z.number().int().min(1).default(5),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .prefault({});
@@ -370,6 +410,7 @@ const envMap: Array<[string, string, 'string' | 'int' | 'number' | 'bool' | 'lis
   ['PRECHEW_MESH_OFFLOAD', 'mesh.offload', 'string'],
   ['PRECHEW_MESH_PEERS', 'mesh.peers', 'urls'],
   ['PRECHEW_MESH_VERIFY', 'mesh.verify', 'string'],
+  ['PRECHEW_NATS_URL', 'mesh.nats.url', 'string'],
   ['PRECHEW_LOG_LEVEL', 'logLevel', 'string'],
 ];
 
@@ -530,6 +571,11 @@ export function maskSecrets(config: Config): Json {
     provider.apiKey = mask(provider.apiKey);
     if (provider.baseURL) provider.baseURL = maskUrlUserinfo(provider.baseURL);
   }
+  const nats = copy.mesh.nats;
+  nats.password = mask(nats.password);
+  if (nats.url) nats.url = maskUrlUserinfo(nats.url);
+  for (const u of nats.hub.leafUsers) u.password = '***';
+  if (nats.hub.leafRemote) nats.hub.leafRemote.password = '***';
   return copy as unknown as Json;
 }
 

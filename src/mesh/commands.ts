@@ -190,9 +190,21 @@ export async function peersCommand(
     version,
   });
   try {
+    if (m.nats.url) {
+      // JetStream nodes come from the registry in KV, beside the direct peers.
+      const { attachNats } = await import('./nats/attach.js');
+      await attachNats(mesh, m, {
+        work: false,
+        offload: false,
+        version,
+        name: nodeName(config),
+        models: () => ({}),
+        wait: true,
+      }).catch((error: unknown) => io.err(`prechew: JetStream nodes not listed: ${(error as Error).message}`));
+    }
     if (waitSeconds > 0) await new Promise((r) => setTimeout(r, waitSeconds * 1000));
     await mesh.refresh();
-    const rows = mesh.peerRows();
+    const rows = await mesh.allPeerRows();
     // Verdicts of the node serving from this data directory (peers it caught returning wrong results).
     const excluded = mesh.exclusions();
     const notListed = excluded.filter((v) => !rows.some((r) => r.excluded !== undefined && r.name === v.name));

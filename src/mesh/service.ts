@@ -51,7 +51,7 @@ export interface MeshSettings {
 export interface PeerRow {
   name: string;
   url: string;
-  source: PeerCandidate['source'];
+  source: PeerCandidate['source'] | 'jetstream';
   fingerprint: string | undefined;
   trusted: boolean;
   reachable: boolean;
@@ -66,6 +66,14 @@ export interface PeerRow {
   lastSeen: number | undefined;
   excluded: string | undefined;
   error: string | undefined;
+}
+
+/** A second transport beside the direct peers (the JetStream queue): its backend and its node rows. */
+export interface MeshTransport {
+  backend(): Promise<UnitBackend | undefined>;
+  slots(): number;
+  rows(): Promise<PeerRow[]>;
+  stop(): Promise<void>;
 }
 
 export interface MeshStartOptions {
@@ -95,6 +103,7 @@ export class MeshService implements RemoteBackends {
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   private lastRefresh = 0;
+  private readonly transports: MeshTransport[] = [];
 
   private constructor(private readonly options: MeshStartOptions) {
     const { settings, dataDir, registry } = options;
@@ -155,6 +164,10 @@ export class MeshService implements RemoteBackends {
     return mesh;
   }
 
+  get registry(): UnitRegistry {
+    return this.options.registry;
+  }
+
   get settings(): MeshSettings {
     return this.options.settings;
   }
@@ -173,6 +186,11 @@ export class MeshService implements RemoteBackends {
 
   get unitTimeoutMs(): number {
     return this.options.settings.unitTimeoutMs;
+  }
+
+  /** Adds a transport (JetStream) whose backend joins every offloaded job and whose nodes `peers` lists. */
+  addTransport(transport: MeshTransport): void {
+    this.transports.push(transport);
   }
 
   /** The `/mesh` endpoint's request handler. */
@@ -233,6 +251,11 @@ export class MeshService implements RemoteBackends {
     offload: 'off' | 'auto' = this.options.settings.offload,
   ): Promise<UnitBackend[]> {
     if (offload === 'off') return [local];
+    const extra: UnitBackend[] = [];
+    for (const t of this.transports) {
+      const b = await t.backend();
+      if (b) extra.push(b);
+    }
     if (Date.now() - this.lastRefresh > this.options.settings.discovery.intervalSeconds * 1000)
       await this.refresh();
     const peers = [...this.clients.values()].filter(
@@ -242,7 +265,7 @@ export class MeshService implements RemoteBackends {
         !this.excluded.has(c.id) &&
         c.peer.signPublic !== this.identity.signPublic,
     );
-    return [local, ...peers];
+    return [local, ...peers, ...extra];
   }
 
   /** Records the verdicts of a finished job (a peer caught lying stays excluded for this process's life). */
@@ -278,7 +301,7 @@ export class MeshService implements RemoteBackends {
 
   peerSlots(): number {
     if (this.options.settings.offload === 'off') return 0;
-    let slots = 0;
+    let slots = this.transports.reduce((sum, t) => sum + t.slots(), 0);
     for (const c of this.clients.values()) {
       if (
         c.peer &&
@@ -289,6 +312,13 @@ export class MeshService implements RemoteBackends {
         slots += c.slots();
     }
     return slots;
+  }
+
+  /** Direct peers, then the nodes of every other transport (the JetStream registry). */
+  async allPeerRows(): Promise<PeerRow[]> {
+    const rows = this.peerRows();
+    for (const t of this.transports) rows.push(...(await t.rows().catch(() => [])));
+    return rows;
   }
 
   peerRows(): PeerRow[] {
@@ -322,6 +352,7 @@ export class MeshService implements RemoteBackends {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    for (const t of this.transports.splice(0)) await t.stop().catch(() => undefined);
     this.consent.stop();
     await this.mdns?.stop().catch(() => undefined);
     await Promise.all([...this.clients.values()].map((c) => c.close()));
