@@ -60,6 +60,14 @@ afterEach(async (ctx) => {
     n.server?.child.kill('SIGCONT');
     await n.server?.stop('SIGKILL');
     await n.hub?.stop('SIGTERM');
+    // Safety net: no nats-server this test started outlives it, even if a hub died uncleanly.
+    for (const m of (n.hub?.output() ?? '').matchAll(/pid (\d+)/g)) {
+      try {
+        if (readFileSync(`/proc/${m[1]}/cmdline`, 'utf8').includes(n.dataDir)) process.kill(Number(m[1]), 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
   }
 });
 

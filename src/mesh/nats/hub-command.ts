@@ -55,10 +55,12 @@ export async function hubCommand(argv: string[], config: Config, registry: UnitR
     `prechew hub ${m.name ?? os.hostname()} listening on ${hub.url} (nats-server pid ${hub.pid ?? '?'}; ${hub.jetstream ? 'JetStream store in ' + dataDir : 'leaf of ' + (h.leafRemote?.url ?? '')}; ${trust.size} trusted node(s))`,
   );
   io.out(`Nodes join with: mesh.nats.url = "${hub.url}" (their keys must be trusted here: prechew peers trust <key>)`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+  const signal = await new Promise<string>((resolve) => {
+    // Listeners stay for the whole stop, so a second signal does not kill the hub before its child.
+    process.on('SIGINT', () => resolve('SIGINT'));
+    process.on('SIGTERM', () => resolve('SIGTERM'));
   });
+  io.err(`prechew hub: ${signal}, stopping nats-server`);
   await hub.stop();
   io.err('prechew hub stopped');
   return 0;
