@@ -235,9 +235,17 @@ describe(
       const local = await entities(requester, 'off');
       expect(local.total).toBeGreaterThan(30_000);
       expect(local.progress.some((m) => / on /.test(m))).toBe(false);
-      const meshed = await entities(requester, 'auto');
-      expect(meshed.digest).toBe(local.digest);
-      expect(meshed.progress.some((m) => / on honest/.test(m))).toBe(true);
+      // On a loaded machine the liar's attempts can all time out or straggle before a result of
+      // its is compared; each job gives it another chance to be caught (at most three jobs), and
+      // every job's result must equal the local one whatever it did.
+      const caught = /mesh: excluded peer:liar for the rest of this run: it returned a wrong result/;
+      let ranOnHonest = false;
+      for (let job = 0; job < 3 && !caught.test(requester.server!.stderr()); job++) {
+        const meshed = await entities(requester, 'auto');
+        expect(meshed.digest).toBe(local.digest);
+        ranOnHonest ||= meshed.progress.some((m) => / on honest/.test(m));
+      }
+      expect(ranOnHonest).toBe(true);
       expect(requester.server!.stderr()).toMatch(
         /mesh: excluded peer:liar for the rest of this run: it returned a wrong result/,
       );
