@@ -1,3 +1,4 @@
+/* global process, console, setTimeout, clearTimeout */
 // Used by scripts/pack-check.sh inside the temp install: lists the tools of the installed
 // `prechew` over stdio with the MCP client SDK (a dependency of prechew, so it is installed too),
 // and calls one model-free tool. Prints one JSON line; exits non-zero on any failure.
