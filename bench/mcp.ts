@@ -6,7 +6,7 @@
  * elsewhere on the machine hits both alike. Bounded in count and time; loopback only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,16 +31,36 @@ interface Figures {
   p50: number;
   p99: number;
   calls: number;
+  /** CPU time the server process spent per call (user + system), when its pid is known. */
+  cpuMsPerCall?: number;
+}
+
+const TICK_MS = 10; // Linux reports process CPU time in clock ticks of 1/100 s.
+
+/** CPU time (ms) a process has used so far, from /proc; undefined where there is no /proc. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return undefined;
+  }
 }
 
 class Sampler {
   readonly times: number[] = [];
   busyMs = 0;
-  constructor(readonly call: () => Promise<unknown>) {}
+  cpuMs = 0;
+  constructor(
+    readonly call: () => Promise<unknown>,
+    readonly pid?: number,
+  ) {}
   async warm(): Promise<void> {
     for (let i = 0; i < 30; i++) await this.call();
   }
   async round(): Promise<void> {
+    const cpuBefore = processCpuMs(this.pid);
     const start = performance.now();
     for (let i = 0; i < CALLS_PER_ROUND && performance.now() - start < MAX_ROUND_MS; i++) {
       const t0 = performance.now();
@@ -48,10 +68,13 @@ class Sampler {
       this.times.push(performance.now() - t0);
     }
     this.busyMs += performance.now() - start;
+    const cpuAfter = processCpuMs(this.pid);
+    if (cpuBefore !== undefined && cpuAfter !== undefined) this.cpuMs += cpuAfter - cpuBefore;
   }
   figures(): Figures {
     const sorted = [...this.times].sort((a, b) => a - b);
-    return { callsPerSec: (sorted.length / this.busyMs) * 1000, p50: percentile(sorted, 50), p99: percentile(sorted, 99), calls: sorted.length };
+    const cpuMsPerCall = this.pid && this.cpuMs > 0 ? this.cpuMs / sorted.length : undefined;
+    return { callsPerSec: (sorted.length / this.busyMs) * 1000, p50: percentile(sorted, 50), p99: percentile(sorted, 99), calls: sorted.length, cpuMsPerCall };
   }
 }
 
@@ -98,6 +121,10 @@ function report(out: Record<string, number | string>, label: string, r: { preche
   out[`${label} prechew/bare calls/s ×`] = +(r.prechew.callsPerSec / r.bare.callsPerSec).toFixed(2);
   out[`${label} bare/prechew p50 ×`] = +(r.bare.p50 / r.prechew.p50).toFixed(2);
   out[`${label} prechew p50 / in-process ×`] = +(r.prechew.p50 / directP50).toFixed(1);
+  if (r.prechew.cpuMsPerCall !== undefined && r.bare.cpuMsPerCall !== undefined) {
+    // Server CPU per call is the figure least moved by other load on the machine.
+    out[`${label} server CPU ms/call prechew / bare`] = `${r.prechew.cpuMsPerCall.toFixed(2)} / ${r.bare.cpuMsPerCall.toFixed(2)}`;
+  }
 }
 
 export async function benchMcp(): Promise<Record<string, number | string>> {
@@ -114,11 +141,18 @@ export async function benchMcp(): Promise<Record<string, number | string>> {
 
   // stdio
   const stdioPrechew = new Client({ name: 'bench', version: '1' });
-  await stdioPrechew.connect(new StdioClientTransport({ command: process.execPath, args: [cli, 'serve', '--stdio'], env: env(), stderr: 'ignore' }));
+  const prechewTransport = new StdioClientTransport({ command: process.execPath, args: [cli, 'serve', '--stdio'], env: env(), stderr: 'ignore' });
+  await stdioPrechew.connect(prechewTransport);
   const stdioBare = new Client({ name: 'bench', version: '1' });
-  await stdioBare.connect(new StdioClientTransport({ command: process.execPath, args: [bareServer, 'stdio'], env: env(), stderr: 'ignore' }));
+  const bareTransport = new StdioClientTransport({ command: process.execPath, args: [bareServer, 'stdio'], env: env(), stderr: 'ignore' });
+  await stdioBare.connect(bareTransport);
   try {
-    report(out, 'stdio', await compare(new Sampler(call(stdioPrechew)), new Sampler(call(stdioBare))), d.p50);
+    report(
+      out,
+      'stdio',
+      await compare(new Sampler(call(stdioPrechew), prechewTransport.pid ?? undefined), new Sampler(call(stdioBare), bareTransport.pid ?? undefined)),
+      d.p50,
+    );
   } finally {
     await stdioPrechew.close();
     await stdioBare.close();
@@ -138,7 +172,8 @@ export async function benchMcp(): Promise<Record<string, number | string>> {
         clients.push(client);
       }
       try {
-        report(out, label, await compare(new Sampler(call(clients[0]!)), new Sampler(call(clients[1]!))), d.p50);
+        const [p, b] = servers;
+        report(out, label, await compare(new Sampler(call(clients[0]!), p!.child.pid), new Sampler(call(clients[1]!), b!.child.pid)), d.p50);
       } finally {
         for (const c of clients) await c.close();
       }

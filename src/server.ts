@@ -2,7 +2,7 @@
  * Builds the MCP server: tool registrations (a thin layer over tools/*), instructions for the
  * model, and the per-request plumbing (progress notifications, cancellation, client roots).
  */
-import { McpServer } from '@modelcontextprotocol/server';
+import { McpServer, type StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { App } from './app.js';
 import { rootFromUri } from './files.js';
@@ -14,6 +14,7 @@ import type { AnyTool, ToolContext } from './tools/types.js';
 import type { ProgressUpdate } from './jobs/units.js';
 import { version } from './version.js';
 import { modelsResource } from './engines/models.js';
+import { withMemoizedJsonSchema } from './tools/memoized-json-schema.js';
 
 export const SERVER_INSTRUCTIONS = `prechew does grunt work locally — on the user's machine, with no cloud calls unless \`ask\` is used — so that only lean, relevant context reaches you.
 Prefer it whenever the input is large or raw (long documents, recordings, big collections):
@@ -30,18 +31,23 @@ Files: pass \`path\` for files inside the directories the user allowed; otherwis
 Errors come back as results whose text starts with [CODE] and says what to change.`;
 
 // The HTTP transport builds a server per request, so the extended schemas are built once per tool.
-const registeredSchemas = new Map<string, { input: z.ZodObject; output: z.ZodObject }>();
+// Their JSON Schema forms are memoised too: the SDK converts them per server instance otherwise.
+const registeredSchemas = new Map<string, { input: StandardSchemaWithJSON; output: StandardSchemaWithJSON }>();
 
-function schemasFor(tool: AnyTool): { input: z.ZodObject; output: z.ZodObject } {
+function schemasFor(tool: AnyTool): { input: StandardSchemaWithJSON; output: StandardSchemaWithJSON } {
   let entry = registeredSchemas.get(tool.name);
   if (!entry) {
     entry = {
-      input: (tool.inputSchema as unknown as z.ZodObject).safeExtend({
-        cursor: z.string().optional().describe('Continuation cursor from a previous paginated result; when given, the other arguments are ignored.'),
-      }),
-      output: (tool.outputSchema as unknown as z.ZodObject).safeExtend({
-        page: pageInfoSchema.optional().describe('present when the result is split into pages'),
-      }),
+      input: withMemoizedJsonSchema(
+        (tool.inputSchema as unknown as z.ZodObject).safeExtend({
+          cursor: z.string().optional().describe('Continuation cursor from a previous paginated result; when given, the other arguments are ignored.'),
+        }),
+      ),
+      output: withMemoizedJsonSchema(
+        (tool.outputSchema as unknown as z.ZodObject).safeExtend({
+          page: pageInfoSchema.optional().describe('present when the result is split into pages'),
+        }),
+      ),
     };
     registeredSchemas.set(tool.name, entry);
   }

@@ -25,6 +25,9 @@ export function countTokens(text: string): number {
 
 /** True when text fits in limit tokens; stops counting early for long texts. */
 export function fitsInTokens(text: string, limit: number): boolean {
+  // Every BPE token covers at least one UTF-8 byte, so a text of no more bytes than the limit
+  // fits without running the tokenizer (most tool results, on every call).
+  if (Buffer.byteLength(text, 'utf8') <= limit) return true;
   return encoder().isWithinTokenLimit(text, limit) !== false;
 }
 
