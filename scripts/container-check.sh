@@ -10,7 +10,8 @@
 #     tools and calls redact over HTTP.
 # podman runs with --cgroup-manager=cgroupfs, the runc runtime and lowered ulimits (what works in
 # a VM or container without systemd). Skips (exit 0, reason printed) where podman, debootstrap or
-# root is missing or podman cannot run a container here. Slow (minutes): not part of `npm test`.
+# root is missing or podman cannot run a container here. The image is built in Docker format
+# (--format docker): the OCI format has no HEALTHCHECK. Slow (minutes): not part of `npm test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO="$PWD"
@@ -62,12 +63,15 @@ fi
 say "base image: $BASE_IMAGE ($("${PODMAN[@]}" run --rm "${ULIMITS[@]}" --network none "$BASE_IMAGE" node --version))"
 
 # 2. The build context.
-CTX="$WORK/ctx"
-"$REPO/scripts/container-context.sh" "$CTX" ${PRECHEW_CONTAINER_TARBALL:+--tarball "$PRECHEW_CONTAINER_TARBALL"}
+# PRECHEW_CONTAINER_CONTEXT=DIR reuses a context made earlier by scripts/container-context.sh.
+CTX="${PRECHEW_CONTAINER_CONTEXT:-$WORK/ctx}"
+if [ -z "${PRECHEW_CONTAINER_CONTEXT:-}" ]; then
+  "$REPO/scripts/container-context.sh" "$CTX" ${PRECHEW_CONTAINER_TARBALL:+--tarball "$PRECHEW_CONTAINER_TARBALL"}
+fi
 
 # 3. Build and run.
 t0=$(date +%s)
-"${PODMAN[@]}" build "${ULIMITS[@]}" --network none --build-arg BASE="$BASE_IMAGE" -t "$IMAGE" -f "$CTX/Dockerfile" "$CTX" >"$WORK/build.log" 2>&1 \
+"${PODMAN[@]}" build --format docker "${ULIMITS[@]}" --network none --build-arg BASE="$BASE_IMAGE" -t "$IMAGE" -f "$CTX/Dockerfile" "$CTX" >"$WORK/build.log" 2>&1 \
   || { tail -20 "$WORK/build.log" >&2; fail "podman build failed"; }
 say "built $IMAGE in $(( $(date +%s) - t0 )) s ($("${PODMAN[@]}" image inspect "$IMAGE" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}'))"
 
