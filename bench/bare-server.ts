@@ -6,7 +6,9 @@
  * transports prechew uses: `serveStdio` for stdio; over HTTP, a NodeStreamableHTTPServerTransport
  * session for 2025-era clients that initialize, and createMcpHandler for everything else.
  *
- * Usage: node dist/bench/bare-server.js stdio | http   (http prints "listening on <url>" on stderr)
+ * Usage: node dist/bench/bare-server.js stdio | http | http-resumable   (http prints "listening on
+ * <url>" on stderr). `http-resumable` gives 2025-era sessions the same resumable SSE as prechew's
+ * (its bounded event store and a retry interval): a priming event and a stored copy per response.
  */
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -16,6 +18,7 @@ import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { NodeStreamableHTTPServerTransport, toNodeHandler } from '@modelcontextprotocol/node';
 import { z } from 'zod';
 import { extractEntities } from '../src/text/entities.js';
+import { MemoryEventStore } from '../src/transports/http.js';
 
 function createBareServer(): McpServer {
   const server = new McpServer({ name: 'bare', version: '1.0.0' }, { capabilities: { tools: {} } });
@@ -34,7 +37,7 @@ function isInitialize(body: unknown): boolean {
   return typeof body === 'object' && body !== null && (body as { method?: unknown }).method === 'initialize';
 }
 
-async function serveHttp(): Promise<void> {
+async function serveHttp(resumable: boolean): Promise<void> {
   const modern = toNodeHandler(createMcpHandler(createBareServer, { legacy: 'stateless' }));
   const sessions = new Map<string, NodeStreamableHTTPServerTransport>();
   const server = http.createServer((req, res) => {
@@ -59,6 +62,7 @@ async function serveHttp(): Promise<void> {
       if (isInitialize(body)) {
         const transport = new NodeStreamableHTTPServerTransport({
           sessionIdGenerator: () => randomUUID(),
+          ...(resumable ? { eventStore: new MemoryEventStore(8 * 1024 * 1024), retryInterval: 1000 } : {}),
           onsessioninitialized: (sid) => void sessions.set(sid, transport),
           onsessionclosed: (sid) => void sessions.delete(sid),
         });
@@ -76,5 +80,5 @@ async function serveHttp(): Promise<void> {
   process.once('SIGTERM', () => process.exit(0));
 }
 
-if (process.argv[2] === 'http') await serveHttp();
+if (process.argv[2] === 'http' || process.argv[2] === 'http-resumable') await serveHttp(process.argv[2] === 'http-resumable');
 else serveStdio(createBareServer);

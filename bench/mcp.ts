@@ -159,14 +159,14 @@ export async function benchMcp(): Promise<Record<string, number | string>> {
   }
 
   // HTTP, both protocol eras
-  const servers = await Promise.all([startHttp([cli, 'serve', '--http', '--port', '0']), startHttp([bareServer, 'http'])]);
+  const servers = await Promise.all([startHttp([cli, 'serve', '--http', '--port', '0']), startHttp([bareServer, 'http']), startHttp([bareServer, 'http-resumable'])]);
   try {
     for (const [label, modern] of [
       ['http 2025 session', false],
       ['http 2026 stateless', true],
     ] as const) {
       const clients: Client[] = [];
-      for (const { url } of servers) {
+      for (const { url } of servers.slice(0, 2)) {
         const client = new Client({ name: 'bench', version: '1' }, modern ? { versionNegotiation: { mode: 'auto' } } : {});
         await client.connect(new StreamableHTTPClientTransport(new URL(url)));
         clients.push(client);
@@ -177,6 +177,19 @@ export async function benchMcp(): Promise<Record<string, number | string>> {
       } finally {
         for (const c of clients) await c.close();
       }
+    }
+    // prechew keeps resumable SSE for 2025-era sessions (an event store and a retry interval: a
+    // priming event and a stored copy per response); the same against a bare server with the same.
+    const pair: Client[] = [];
+    for (const { url } of [servers[0]!, servers[2]!]) {
+      const client = new Client({ name: 'bench', version: '1' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+      pair.push(client);
+    }
+    try {
+      report(out, 'http 2025 session vs bare with event store', await compare(new Sampler(call(pair[0]!), servers[0]!.child.pid), new Sampler(call(pair[1]!), servers[2]!.child.pid)), d.p50);
+    } finally {
+      for (const c of pair) await c.close();
     }
   } finally {
     for (const { child } of servers) child.kill('SIGTERM');
