@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { formatBytes } from './files.js';
 import { listModels, modelSearchPaths } from './engines/models.js';
 import { addonInstallCommand, isModuleMissing, type AddonName } from './engines/addons.js';
+import { ensureDomMatrix } from './engines/documents/dom-matrix.js';
 
 interface Check {
   name: string;
@@ -75,7 +76,10 @@ export async function runDoctor(config: Config): Promise<{ ok: boolean; text: st
   );
   checks.push({ ...(await checkLlama(config)), optional: true });
   checks.push({ ...(await checkImport('@fugood/whisper.node (transcription)', () => import('@fugood/whisper.node'), '@fugood/whisper.node')), optional: true });
-  checks.push({ ...(await checkImport('pdfjs-dist (PDF)', () => import('pdfjs-dist/legacy/build/pdf.mjs'))), optional: true });
+  checks.push({ ...(await checkImport('pdfjs-dist (PDF)', () => {
+    ensureDomMatrix();
+    return import('pdfjs-dist/legacy/build/pdf.mjs');
+  })), optional: true });
   const models = await listModels(config);
   checks.push({
     name: 'models',

@@ -13,8 +13,8 @@ import { assertBuilt, childEnv, repoRoot } from '../helpers/cli.js';
 import { tempDir } from '../helpers/app.js';
 
 const ADDONS = new Set(['node-llama-cpp', '@fugood/whisper.node']);
-// Platform binary packages that only the add-ons pull in.
-const ADDON_SCOPES = new Set(['@node-llama-cpp']);
+// Platform binary packages that only the add-ons pull in, and pdfjs-dist's optional canvas.
+const ADDON_SCOPES = new Set(['@node-llama-cpp', '@napi-rs']);
 
 let pkg = '';
 
@@ -41,9 +41,9 @@ function layOutLightInstall(): string {
   return dir;
 }
 
-function runLight(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runLight(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(pkg, 'dist', 'src', 'cli.js'), ...args], { env: childEnv(), cwd: tempDir() });
+    const child = spawn(process.execPath, [path.join(pkg, 'dist', 'src', 'cli.js'), ...args], { env: childEnv(env), cwd: tempDir() });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -68,6 +68,15 @@ describe('light install (no optional add-ons)', () => {
     expect(redact.code).toBe(0);
     expect(redact.stdout).not.toContain('jane.doe@example.com');
     expect(JSON.parse(redact.stdout).counts).toBeTruthy();
+  });
+
+  it('converts a PDF without @napi-rs/canvas (pdfjs-dist gets a DOMMatrix from prechew)', async () => {
+    const pdf = path.join(repoRoot, 'fixtures', 'real', 'pdf', 'bzip2-manual.pdf');
+    // pdfjs, not pdftotext, even where poppler-utils is installed.
+    const result = await runLight(['run', 'convert', '--path', pdf, '--arg', 'pages="1-2"'], { PRECHEW_PDF_ENGINE: 'pdfjs' });
+    expect(result.stderr).not.toContain('CORRUPT_FILE');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('bzip2 and libbzip2');
   });
 
   it('doctor names each missing add-on with the exact install command', async () => {
