@@ -6,6 +6,7 @@
 #     node-llama-cpp, no whisper.node) and reports its size and time.
 #  3. Runs the installed bin: --version, --help, tools, doctor (must name the missing add-ons with
 #     the install command), a stdio tools/list plus a redact call through the MCP client SDK,
+#     `run convert` of a PDF through pdfjs-dist (no @napi-rs/canvas on a light install),
 #     `serve --http` with GET /healthz, and a transcribe call that must fail with ENGINE_UNAVAILABLE
 #     naming the install command.
 # PACK_CHECK_FULL=1 also does a full install (with the add-ons, ~1 GB) and reports its size and time.
@@ -78,6 +79,9 @@ say "stdio tools/list and redact: ok"
 
 OUT="$(npx --no-install prechew run redact --text 'Call jane.doe@example.com' 2>&1)" || fail "run redact: $OUT"
 ! grep -q 'jane.doe@example.com' <<<"$OUT" || fail "run redact left the address in"
+PDF="$(PRECHEW_PDF_ENGINE=pdfjs npx --no-install prechew run convert --path "$REPO/fixtures/real/pdf/bzip2-manual.pdf" --arg 'pages="1"' 2>&1)" || fail "convert a PDF on the light install: $(tail -2 <<<"$PDF")"
+grep -q 'bzip2 and libbzip2' <<<"$PDF" || fail "convert a PDF: no text"
+say "run redact, run convert (PDF through pdfjs, no @napi-rs/canvas): ok"
 MISSING="$(printf 'RIFF' > "$WORK/a.wav"; npx --no-install prechew run transcribe --path "$WORK/a.wav" --json 2>&1 || true)"
 grep -q 'ENGINE_UNAVAILABLE\|not installed' <<<"$MISSING" && grep -q 'npm install --prefix' <<<"$MISSING" \
   || say "note: transcribe on the light install said: $(head -c 300 <<<"$MISSING")"
