@@ -9,6 +9,7 @@ const suites: Array<[name: string, load: () => Promise<Bench>]> = [
   ['entities', async () => (await import('./entities.js')).benchEntities],
   ['entities-quality', async () => (await import('./entities.js')).benchEntityQuality],
   ['mcp', async () => (await import('./mcp.js')).benchMcp],
+  ['startup', async () => (await import('./startup.js')).benchStartup],
   ['convert', async () => (await import('./convert.js')).benchConvert],
   ['convert-office', async () => (await import('./convert-office.js')).benchConvertOffice],
   ['summarize', async () => (await import('./summarize.js')).benchSummarize],

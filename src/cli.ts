@@ -5,20 +5,18 @@
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { createApp, startMesh, type App } from './app.js';
+import type { App } from './app.js';
 import { loadConfig, maskSecrets, type Config } from './config.js';
 import { PrechewError, toSafeError } from './errors.js';
 import { formatBytes } from './files.js';
 import { log, setLogLevel } from './log.js';
-import { invokeTool } from './tools/invoke.js';
-import { terminalProgress } from './cli-progress-bar.js';
-import { allTools, findTool } from './tools/registry.js';
 import type { AnyTool, ToolContext } from './tools/types.js';
-import { runStdio } from './transports/stdio.js';
-import { startHttpServer } from './transports/http.js';
-import { runDoctor } from './doctor.js';
 import { version } from './version.js';
-import { modelsCommand } from './engines/models.js';
+
+// Each command imports what it needs when it runs: `--version` loads none of the tools and
+// `tools` none of the MCP server, engines or SDKs (start-up time; see README "Start-up").
+const appModule = () => import('./app.js');
+const registryModule = () => import('./tools/registry.js');
 
 const HELP = `prechew ${version} — local preprocessing gateway for AI (MCP server)
 
@@ -191,6 +189,7 @@ function argValue(tool: AnyTool, key: string, raw: string): unknown {
 async function commandRun(p: Parsed): Promise<number> {
   const [toolName] = p.positionals;
   if (!toolName) throw new UsageError('run needs a tool name; see `prechew tools`.');
+  const { allTools, findTool } = await registryModule();
   const tool = findTool(toolName);
   if (!tool) throw new UsageError(`Unknown tool "${toolName}". Available: ${allTools().map((t) => t.name).join(', ')}`);
   const args: Record<string, unknown> = {};
@@ -242,6 +241,8 @@ async function commandRun(p: Parsed): Promise<number> {
       return 1;
     }
   }
+  const { createApp } = await appModule();
+  const [{ invokeTool }, { terminalProgress }] = await Promise.all([import('./tools/invoke.js'), import('./cli-progress-bar.js')]);
   const app = createApp(config);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
@@ -278,8 +279,10 @@ function claudeDesktopSnippet(roots: readonly string[]): string {
 
 async function commandServe(p: Parsed): Promise<number> {
   const config = load(p.values);
+  const { createApp, startMesh } = await appModule();
   const app = createApp(config);
   if (p.values.http) {
+    const { startHttpServer } = await import('./transports/http.js');
     const server = await startHttpServer(app, { host: config.server.host, port: config.server.port, token: config.auth.token });
     await startMesh(app, server.port);
     // One write, so whoever reads the banner sees all of it at once.
@@ -301,6 +304,7 @@ async function commandServe(p: Parsed): Promise<number> {
     await app.dispose();
     return 0;
   }
+  const { runStdio } = await import('./transports/stdio.js');
   await startMesh(app, undefined);
   await runStdio(app);
   await app.dispose();
@@ -326,6 +330,7 @@ async function commandModels(argv: string[]): Promise<number> {
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
   try {
+    const { modelsCommand } = await import('./engines/models.js');
     return await modelsCommand(rest, config, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), errIsTty: process.stderr.isTTY === true }, controller.signal);
   } finally {
     process.off('SIGINT', onSignal);
@@ -338,6 +343,7 @@ async function commandMesh(argv: string[]): Promise<number> {
   const { idCommand, peersCommand } = await import('./mesh/commands.js');
   const io = { out, err };
   if (rest[0] === 'id') return idCommand(config, rest.includes('--json'), io);
+  const { createApp } = await appModule();
   return peersCommand(rest.slice(1), config, createApp(config).executor.registry, version, io);
 }
 
@@ -354,7 +360,7 @@ async function commandStats(argv: string[]): Promise<number> {
 
 async function commandHub(argv: string[]): Promise<number> {
   const { config, rest } = configAndRest(argv);
-  const { hubCommand } = await import('./mesh/nats/hub-command.js');
+  const [{ hubCommand }, { createApp }] = await Promise.all([import('./mesh/nats/hub-command.js'), appModule()]);
   return hubCommand(rest, config, createApp(config).executor.registry, { out, err });
 }
 
@@ -398,7 +404,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'run':
         return await commandRun(p);
       case 'tools': {
-        const tools = allTools();
+        const tools = (await registryModule()).allTools();
         const width = Math.max(...tools.map((t) => t.name.length));
         for (const t of tools) out(`${t.name.padEnd(width)}  ${t.summary}`);
         return 0;
@@ -410,6 +416,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'doctor': {
         const config = load(p.values);
+        const { runDoctor } = await import('./doctor.js');
         const report = await runDoctor(config);
         out(report.text);
         return report.ok ? 0 : 1;

@@ -7,6 +7,8 @@ import path from 'node:path';
 import type { Config } from './config.js';
 import { formatBytes } from './files.js';
 import { listModels, modelSearchPaths } from './engines/models.js';
+import { addonInstallCommand, isModuleMissing, type AddonName } from './engines/addons.js';
+import { ensureDomMatrix } from './engines/documents/dom-matrix.js';
 
 interface Check {
   name: string;
@@ -30,13 +32,19 @@ export function findOnPath(binary: string, envPath = process.env.PATH ?? ''): st
   return undefined;
 }
 
-async function checkImport(name: string, load: () => Promise<unknown>): Promise<Check> {
+async function checkImport(name: string, load: () => Promise<unknown>, addon?: AddonName): Promise<Check> {
   try {
     await load();
     return { name, ok: true, detail: 'loads' };
   } catch (error) {
+    if (addon && isModuleMissing(error, addon)) return { name, ok: false, detail: addonMissing(addon) };
     return { name, ok: false, detail: `does not load: ${(error as Error).message.split('\n')[0]}` };
   }
+}
+
+/** The line for an optional add-on a light install left out: what it is for and the exact command. */
+function addonMissing(addon: AddonName): string {
+  return `not installed (light install) — add it with: ${addonInstallCommand(addon)}`;
 }
 
 /** Load node-llama-cpp's prebuilt native binding (no model) and report the compute backend. */
@@ -51,6 +59,7 @@ async function checkLlama(config: Config): Promise<Check> {
     await llama.dispose();
     return { name, ok: true, detail: `native binding loads; backend ${backend}` };
   } catch (error) {
+    if (isModuleMissing(error, 'node-llama-cpp')) return { name, ok: false, detail: addonMissing('node-llama-cpp') };
     return { name, ok: false, detail: `native binding does not load: ${(error as Error).message.split('\n')[0]} — reinstall with npm ci; prebuilt binaries come from @node-llama-cpp/* packages` };
   }
 }
@@ -66,8 +75,11 @@ export async function runDoctor(config: Config): Promise<{ ok: boolean; text: st
     }),
   );
   checks.push({ ...(await checkLlama(config)), optional: true });
-  checks.push({ ...(await checkImport('@fugood/whisper.node (transcription)', () => import('@fugood/whisper.node'))), optional: true });
-  checks.push({ ...(await checkImport('pdfjs-dist (PDF)', () => import('pdfjs-dist/legacy/build/pdf.mjs'))), optional: true });
+  checks.push({ ...(await checkImport('@fugood/whisper.node (transcription)', () => import('@fugood/whisper.node'), '@fugood/whisper.node')), optional: true });
+  checks.push({ ...(await checkImport('pdfjs-dist (PDF)', () => {
+    ensureDomMatrix();
+    return import('pdfjs-dist/legacy/build/pdf.mjs');
+  })), optional: true });
   const models = await listModels(config);
   checks.push({
     name: 'models',

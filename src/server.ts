@@ -2,7 +2,7 @@
  * Builds the MCP server: tool registrations (a thin layer over tools/*), instructions for the
  * model, and the per-request plumbing (progress notifications, cancellation, client roots).
  */
-import { McpServer } from '@modelcontextprotocol/server';
+import { McpServer, type StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { App } from './app.js';
 import { rootFromUri } from './files.js';
@@ -19,6 +19,7 @@ import type { ToolOutcome } from './tools/invoke.js';
 import { version } from './version.js';
 import { modelsResource } from './engines/models.js';
 import { getLedger, statsResource } from './store/ledger.js';
+import { withMemoizedJsonSchema } from './tools/memoized-json-schema.js';
 
 export const SERVER_INSTRUCTIONS = `prechew does grunt work locally — on the user's machine, with no cloud calls unless \`ask\` is used — so that only lean, relevant context reaches you.
 Prefer it whenever the input is large or raw (long documents, recordings, big collections):
@@ -35,18 +36,29 @@ Files: pass \`path\` for files inside the directories the user allowed; otherwis
 Errors come back as results whose text starts with [CODE] and says what to change.`;
 
 // The HTTP transport builds a server per request, so the extended schemas are built once per tool.
-const registeredSchemas = new Map<string, { input: z.ZodObject; output: z.ZodObject }>();
+// Their JSON Schema forms are memoised too: the SDK converts them per server instance otherwise.
+interface ToolSchemas {
+  input: StandardSchemaWithJSON;
+  output: StandardSchemaWithJSON;
+  /** The input schema as zod, for validating task-augmented calls before a task exists. */
+  inputZod: z.ZodType;
+}
+const registeredSchemas = new Map<string, ToolSchemas>();
 
-function schemasFor(tool: AnyTool): { input: z.ZodObject; output: z.ZodObject } {
+function schemasFor(tool: AnyTool): ToolSchemas {
   let entry = registeredSchemas.get(tool.name);
   if (!entry) {
+    const inputZod = (tool.inputSchema as unknown as z.ZodObject).safeExtend({
+      cursor: z.string().optional().describe('Continuation cursor from a previous paginated result; when given, the other arguments are ignored.'),
+    });
     entry = {
-      input: (tool.inputSchema as unknown as z.ZodObject).safeExtend({
-        cursor: z.string().optional().describe('Continuation cursor from a previous paginated result; when given, the other arguments are ignored.'),
-      }),
-      output: (tool.outputSchema as unknown as z.ZodObject).safeExtend({
-        page: pageInfoSchema.optional().describe('present when the result is split into pages'),
-      }),
+      inputZod,
+      input: withMemoizedJsonSchema(inputZod),
+      output: withMemoizedJsonSchema(
+        (tool.outputSchema as unknown as z.ZodObject).safeExtend({
+          page: pageInfoSchema.optional().describe('present when the result is split into pages'),
+        }),
+      ),
     };
     registeredSchemas.set(tool.name, entry);
   }
@@ -136,7 +148,7 @@ export function createMcpServer(app: App, options: McpServerOptions = { clientRo
   installTasks(server, app, {
     owner: options.transport ?? 'http',
     findTool,
-    inputSchema: (tool) => schemasFor(tool).input,
+    inputSchema: (tool) => schemasFor(tool).inputZod,
     snapshotRoots: clientRoots,
     async run(tool, args, signal, roots, setMessage) {
       const ctx: ToolContext = { app, signal, progress: (u) => u.message && setMessage(u.message), clientRoots: async () => roots };

@@ -1,5 +1,5 @@
 /** Claude through the official SDK's Messages API. */
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import { PrechewError } from '../errors.js';
 import {
   providerError,
@@ -20,18 +20,25 @@ export function createAnthropicProvider(settings: ProviderSettings): ChatProvide
       `No Anthropic API key: set ${ANTHROPIC_KEY_VARIABLE} (or cloud.anthropic.apiKey in the config).`,
     );
   }
-  const client = new Anthropic({
-    apiKey: settings.apiKey,
-    ...(settings.baseURL ? { baseURL: settings.baseURL } : {}),
-    timeout: settings.timeoutMs,
-    maxRetries: settings.maxRetries,
-  });
+  // The SDK (over a thousand modules) loads on the first call, not when prechew starts.
+  let client: Promise<Anthropic> | undefined;
+  const getClient = (): Promise<Anthropic> =>
+    (client ??= import('@anthropic-ai/sdk').then(
+      ({ default: AnthropicClient }) =>
+        new AnthropicClient({
+          apiKey: settings.apiKey,
+          ...(settings.baseURL ? { baseURL: settings.baseURL } : {}),
+          timeout: settings.timeoutMs,
+          maxRetries: settings.maxRetries,
+        }),
+    ));
   return {
     name: 'anthropic',
     async chat(request: ChatRequest): Promise<ChatResponse> {
       try {
+        const sdk = await getClient();
         const message = await withAbort(
-          client.messages.create(
+          sdk.messages.create(
             {
               model: request.model,
               max_tokens: request.maxTokens,

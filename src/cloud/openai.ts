@@ -2,7 +2,7 @@
  * GPT through the official SDK's Chat Completions API; with a baseURL, any OpenAI-compatible
  * server (llama.cpp server, Ollama, LM Studio, a corporate gateway).
  */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { PrechewError } from '../errors.js';
 import {
   providerError,
@@ -31,13 +31,19 @@ export function createOpenAiProvider(settings: ProviderSettings, compatible = fa
       `No OpenAI API key: set ${OPENAI_KEY_VARIABLE} (or cloud.openai.apiKey in the config).`,
     );
   }
-  const client = new OpenAI({
-    // Local compatible servers usually ignore the key, but the SDK requires one.
-    apiKey: settings.apiKey ?? 'not-needed',
-    ...(settings.baseURL ? { baseURL: settings.baseURL } : {}),
-    timeout: settings.timeoutMs,
-    maxRetries: settings.maxRetries,
-  });
+  // The SDK loads on the first call, not when prechew starts.
+  let client: Promise<OpenAI> | undefined;
+  const getClient = (): Promise<OpenAI> =>
+    (client ??= import('openai').then(
+      ({ default: OpenAIClient }) =>
+        new OpenAIClient({
+          // Local compatible servers usually ignore the key, but the SDK requires one.
+          apiKey: settings.apiKey ?? 'not-needed',
+          ...(settings.baseURL ? { baseURL: settings.baseURL } : {}),
+          timeout: settings.timeoutMs,
+          maxRetries: settings.maxRetries,
+        }),
+    ));
   return {
     name: compatible ? 'openai-compatible' : 'openai',
     async chat(request: ChatRequest): Promise<ChatResponse> {
@@ -45,8 +51,9 @@ export function createOpenAiProvider(settings: ProviderSettings, compatible = fa
         const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [];
         if (request.system) messages.push({ role: 'system', content: request.system });
         messages.push({ role: 'user', content: request.user });
+        const sdk = await getClient();
         const completion = await withAbort(
-          client.chat.completions.create(
+          sdk.chat.completions.create(
             // Compatible servers (llama.cpp, Ollama) know the older max_tokens; OpenAI wants max_completion_tokens.
             compatible
               ? { model: request.model, messages, max_tokens: request.maxTokens }

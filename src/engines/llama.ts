@@ -23,6 +23,7 @@ import type { Config } from '../config.js';
 import { PrechewError, throwIfCancelled } from '../errors.js';
 import { log } from '../log.js';
 import { getService, type AppServices } from '../services.js';
+import { importAddon } from './addons.js';
 import { isGgufFile, modelFileIdentity, resolveLlmModelPath } from './models.js';
 
 export type LlmConfig = Config['models']['llm'];
@@ -218,7 +219,10 @@ export class LlmEngine {
 
   private getLlama(): Promise<Llama> {
     this.llamaPromise ??= (async () => {
-      const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
+      const { getLlama, LlamaLogLevel } = await importAddon('node-llama-cpp', () => import('node-llama-cpp')).catch((error: unknown) => {
+        this.llamaPromise = undefined;
+        throw error;
+      });
       const gpu = this.options.llm.gpu;
       const open = (choice: 'auto' | false | 'cuda' | 'vulkan' | 'metal') =>
         getLlama({

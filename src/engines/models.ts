@@ -7,6 +7,7 @@ import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { PrechewError } from '../errors.js';
+import { addonInstallCommand, isModuleMissing } from './addons.js';
 
 export interface ModelFileInfo {
   /** Absolute path. */
@@ -131,7 +132,14 @@ async function readGgufInfo(file: string, bytes: number): Promise<ModelFileInfo>
   if (version < 1 || version > 3 || tensorCount > 1_000_000n || kvCount > 100_000n) {
     return { ...base, error: 'not a readable GGUF file (corrupt header)' };
   }
-  const { readGgufFileInfo, GgufFileType } = await import('node-llama-cpp');
+  let llamaModule: typeof import('node-llama-cpp');
+  try {
+    llamaModule = await import('node-llama-cpp');
+  } catch (error) {
+    if (!isModuleMissing(error, 'node-llama-cpp')) throw error;
+    return { ...base, kind: 'llm', error: `GGUF details need node-llama-cpp (not installed): ${addonInstallCommand('node-llama-cpp')}` };
+  }
+  const { readGgufFileInfo, GgufFileType } = llamaModule;
   try {
     const info = await readGgufFileInfo(file, {
       readTensorInfo: true,

@@ -10,6 +10,7 @@ import type { Config } from '../config.js';
 import { PrechewError, throwIfCancelled } from '../errors.js';
 import { log } from '../log.js';
 import { getService, type AppServices } from '../services.js';
+import { addonInstalled, addonMissingError, isModuleMissing } from './addons.js';
 
 type WhisperConfig = Config['models']['whisper'];
 type ModelsConfig = Config['models'];
@@ -267,6 +268,7 @@ export class WhisperEngine {
         try {
           binding = await import('@fugood/whisper.node');
         } catch (error) {
+          if (isModuleMissing(error, '@fugood/whisper.node')) throw addonMissingError('@fugood/whisper.node');
           log.warn('whisper binding failed to load', { error });
           throw new PrechewError(
             'ENGINE_UNAVAILABLE',
@@ -491,7 +493,11 @@ export function getWhisperEngine(app: AppServices): WhisperEngine {
   return getService(app, 'whisper', () => {
     const engine = new WhisperEngine({
       config: app.config.models.whisper,
-      modelPath: () => resolveWhisperModel(app.config.models, app.config.data.dir),
+      modelPath: () => {
+        // A light install has no binding: say so (with the install command) before asking for a model.
+        if (!addonInstalled('@fugood/whisper.node')) throw addonMissingError('@fugood/whisper.node');
+        return resolveWhisperModel(app.config.models, app.config.data.dir);
+      },
     });
     app.onDispose(() => engine.dispose());
     return engine;

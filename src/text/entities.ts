@@ -7,9 +7,9 @@
  * Pure: no I/O, no native code. Offsets are UTF-16 indexes into the input, so
  * `text.slice(start, end)` is always the surface of an occurrence.
  */
-import nlp from 'compromise';
-import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import type { CountryCode } from 'libphonenumber-js';
 import { PrechewError } from '../errors.js';
+import { nlp, phones } from './lazy-deps.js';
 import { COMMON_WORD_NAMES, GIVEN_NAMES, TECHNICAL_CAPS, TITLE_WORDS } from './names-data.js';
 import {
   extendName,
@@ -166,7 +166,7 @@ function resolveTypes(types: EntityType[] | undefined): Set<EntityType> {
 function resolveCountry(country: string | undefined): CountryCode | undefined {
   if (country === undefined || country === '') return undefined;
   const upper = country.toUpperCase();
-  if (!isSupportedCountry(upper)) {
+  if (!phones().isSupportedCountry(upper)) {
     throw new PrechewError(
       'INVALID_INPUT',
       `defaultCountry "${country}" is not a supported ISO 3166 alpha-2 country code`,
@@ -846,13 +846,13 @@ function readPhone(surface: string, country: CountryCode | undefined): string | 
   if (/^\d{3}-\d{2}-\d{4}$/.test(surface)) return null;
   const international = surface.startsWith('+') || surface.startsWith('00');
   if (international) {
-    const parsed = parsePhoneNumberFromString('+' + surface.replace(/^(?:\+|00)/, ''));
+    const parsed = phones().parsePhoneNumberFromString('+' + surface.replace(/^(?:\+|00)/, ''));
     return parsed?.isPossible() ? parsed.number : null;
   }
   // A bare run of digits is an order number or an id far more often than a phone number.
   if (groups.length === 1 && digits.length < 10) return null;
   if (country) {
-    const parsed = parsePhoneNumberFromString(surface, country);
+    const parsed = phones().parsePhoneNumberFromString(surface, country);
     if (parsed?.isValid()) return parsed.number;
   }
   // No country to read it with: keep plainly phone-shaped numbers, digits only.
@@ -1224,7 +1224,7 @@ function tagPiece(text: string, spans: Span[], out: Candidate[]): void {
     return { start: span.start + start - base, end: span.start + end - base };
   };
 
-  const doc = nlp(piece);
+  const doc = nlp()(piece);
   const termStarts = alignTerms(piece, doc.document as unknown as TaggedTerm[][]);
   const views: Array<[EntityType, TaggedTerm[][]]> = [
     ['person', doc.people().docs as unknown as TaggedTerm[][]],

@@ -18,14 +18,9 @@
  * Every pattern here runs in linear time: quantifiers are bounded or cannot overlap, long texts
  * reach the entity tagger in bounded pieces, and runs of punctuation or spaces are skipped.
  */
-import {
-  findPhoneNumbersInText,
-  getCountries,
-  getCountryCallingCode,
-  parsePhoneNumberFromString,
-  type CountryCode,
-} from 'libphonenumber-js';
+import type { CountryCode } from 'libphonenumber-js';
 import { throwIfCancelled } from '../errors.js';
+import { phones } from './lazy-deps.js';
 import { extractEntities } from './entities.js';
 import {
   PLACEHOLDER_CLOSE,
@@ -449,8 +444,8 @@ let callingCodes: Map<string, CountryCode[]> | undefined;
 function countriesForCallingCode(code: string): CountryCode[] {
   if (!callingCodes) {
     callingCodes = new Map();
-    for (const c of getCountries()) {
-      const k = getCountryCallingCode(c);
+    for (const c of phones().getCountries()) {
+      const k = phones().getCountryCallingCode(c);
       const list = callingCodes.get(k) ?? [];
       list.push(c);
       callingCodes.set(k, list);
@@ -473,7 +468,7 @@ export function phoneRegionsFor(text: string, defaultCountry = 'US'): CountryCod
   const sample = text.length > 200_000 ? text.slice(0, 100_000) + text.slice(-100_000) : text;
   for (const [re, c] of COUNTRY_WORDS) if (re.test(sample)) vote(c, 2);
   for (const [sign, cs] of CURRENCY_REGIONS) if (sample.includes(sign)) for (const c of cs) vote(c);
-  const known = new Set<string>(getCountries());
+  const known = new Set<string>(phones().getCountries());
   for (const m of matches(TLD, sample.toLowerCase())) {
     const tld = (m[1] as string).toUpperCase();
     const c = tld === 'UK' ? 'GB' : tld;
@@ -665,7 +660,7 @@ export function detectPrivateData(text: string, options: DetectOptions = {}): Pr
         continue;
       }
       if (candidate.startsWith('+')) {
-        if (parsePhoneNumberFromString(candidate)?.isValid()) add('PHONE', m.index, m.index + candidate.length);
+        if (phones().parsePhoneNumberFromString(candidate)?.isValid()) add('PHONE', m.index, m.index + candidate.length);
         continue;
       }
       regions ??= phoneRegionsFor(text, defaultRegion);
@@ -673,7 +668,7 @@ export function detectPrivateData(text: string, options: DetectOptions = {}): Pr
       // group digits in twos or more (an ISBN's "978-3-16-…" is not a phone number).
       const national = (/^\(?0/.test(candidate) || digits >= 10) && !/(?:^|\D)\d(?!\d)/.test(candidate);
       const region = regions.find(
-        (r, i) => (i === 0 || national) && parsePhoneNumberFromString(candidate, r)?.isValid() === true,
+        (r, i) => (i === 0 || national) && phones().parsePhoneNumberFromString(candidate, r)?.isValid() === true,
       );
       if (region) {
         add('PHONE', m.index, m.index + candidate.length);
@@ -682,7 +677,7 @@ export function detectPrivateData(text: string, options: DetectOptions = {}): Pr
       if (digits < 10 || digits > 12) continue;
       const from = Math.max(0, m.index - 2);
       const window = text.slice(from, m.index + m[0].length + 2);
-      for (const p of findPhoneNumbersInText(window, defaultRegion))
+      for (const p of phones().findPhoneNumbersInText(window, defaultRegion))
         add('PHONE', from + p.startsAt, from + p.endsAt);
     }
   }

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { countTokens } from '../engines/tokenizer.js';
+import { countTokens, fitsInTokens } from '../engines/tokenizer.js';
 import { PrechewError } from '../errors.js';
 
 export const pageInfoSchema = z.object({
@@ -133,7 +133,7 @@ export function paginate<O extends Record<string, unknown>>(
   budgetTokens: number,
 ): RenderedPage[] {
   const fullText = render(output);
-  if (!Number.isFinite(budgetTokens) || countTokens(fullText) <= budgetTokens) {
+  if (!Number.isFinite(budgetTokens) || fitsInTokens(fullText, budgetTokens)) {
     return [{ structured: output, text: fullText }];
   }
   const bulk = pageField ? bulkOf(output[pageField]) : undefined;

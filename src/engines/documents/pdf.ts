@@ -23,6 +23,7 @@ import {
   type TextItemLike,
 } from './pdf-layout.js';
 import { guardPdfStreams } from './pdf-guard.js';
+import { ensureDomMatrix } from './dom-matrix.js';
 import type { FormatResult, PdfEngineChoice } from './types.js';
 
 /** Fewer selected pages than this per worker are not worth a second worker. */
@@ -31,7 +32,11 @@ export const MIN_PAGES_PER_CHUNK = 12;
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 let pdfjsModule: Promise<PdfJs> | undefined;
 function loadPdfJs(): Promise<PdfJs> {
-  pdfjsModule ??= import('pdfjs-dist/legacy/build/pdf.mjs');
+  if (!pdfjsModule) {
+    // pdfjs-dist needs a DOMMatrix at load time; a light install has no @napi-rs/canvas to give one.
+    ensureDomMatrix();
+    pdfjsModule = import('pdfjs-dist/legacy/build/pdf.mjs');
+  }
   return pdfjsModule;
 }
 
