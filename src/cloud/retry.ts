@@ -122,8 +122,12 @@ function safeDetail(message: string | undefined): string {
  */
 export function withAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
-  if (signal.aborted)
+  if (signal.aborted) {
+    // The SDK call was already made (and fails with its own abort error): observe that rejection,
+    // or it surfaces as an unhandled one.
+    promise.catch(() => undefined);
     return Promise.reject(new PrechewError('CANCELLED', 'The request was cancelled before it finished.'));
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void =>
       reject(new PrechewError('CANCELLED', 'The request was cancelled before it finished.'));
