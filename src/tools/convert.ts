@@ -208,6 +208,7 @@ export const convertTool = defineTool({
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   cli: { path: 'path' },
   pageField: 'markdown',
+  pageBudgetField: 'maxOutputTokens',
   async handler(input, ctx) {
     const started = performance.now();
     const hasPath = typeof input.path === 'string' && input.path.length > 0;

@@ -65,8 +65,9 @@ async function invokeUntracked(tool: AnyTool, rawArgs: unknown, ctx: ToolContext
     if (ctx.signal.aborted) throw new PrechewError('CANCELLED', 'The request was cancelled before it started.');
     const output = await tool.handler(parsed.data, ctx);
     onOutput?.(output);
-    // A tool input may ask for smaller pages than the server's budget (never larger).
-    const requested = (parsed.data as { maxOutputTokens?: unknown }).maxOutputTokens;
+    // A tool that declares a page-budget field lets the caller ask for smaller pages than the
+    // server's budget (never larger).
+    const requested = tool.pageBudgetField ? (parsed.data as Record<string, unknown>)[tool.pageBudgetField] : undefined;
     const budget = typeof requested === 'number' && requested > 0 ? Math.min(requested, options.maxOutputTokens) : options.maxOutputTokens;
     const pages = paginate(output, tool.render, tool.pageField, budget);
     const [first] = storePages(options.pageStore, tool.name, pages);

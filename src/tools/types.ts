@@ -46,6 +46,12 @@ export interface ToolDefinition<I = unknown, O extends Record<string, unknown> =
    * results are paginated by slicing this field so every page is a valid output object.
    */
   pageField?: keyof O & string;
+  /**
+   * The input field, if any, by which a caller asks for smaller pages than the server's budget.
+   * Only a tool that declares one gets it: another tool's field of the same name may mean
+   * something else (summarize's `maxOutputTokens` is the summary's length, not a page size).
+   */
+  pageBudgetField?: keyof I & string;
 }
 
 export function defineTool<I, O extends Record<string, unknown>>(def: ToolDefinition<I, O>): ToolDefinition<I, O> {

@@ -95,6 +95,10 @@ describe('summarize with the llm engine', () => {
       focus: 'Berlin orders',
     });
     expect(again.structured).toMatchObject({ cached: true, summary: out.summary, chunks });
+    // maxOutputTokens is the summary's length, not a page size: a 20-token summary comes whole,
+    // whatever the length of the lines around it (the cached result's header is longer).
+    expect(out.page).toBeUndefined();
+    expect(again.structured!.page).toBeUndefined();
   });
 
   it('reuses cached chunk units when only the final options change', async () => {
