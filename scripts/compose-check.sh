@@ -41,6 +41,7 @@ NET="$P"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/prechew-compose.XXXXXX")"
 SERVICES=(hub worker1 worker2)
 dump_logs() {
+  grep -v 'systemd connection' "$WORK/podman.err" >&2 2>/dev/null || true
   for s in "${SERVICES[@]}"; do
     echo "--- $s (last 30 lines)" >&2
     "${PODMAN[@]}" logs --tail 30 "$P-$s" >&2 2>&1 || true
@@ -88,20 +89,28 @@ W1_PORT="$(free_port)"
 W2_PORT="$(free_port)"
 TOKEN="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 "${PODMAN[@]}" network create "$NET" >/dev/null || fail "podman network create failed"
+# The hub keeps one address across restarts (podman gives a restarted container a new one), so the
+# workers' `hub` entry stays right: the .250 host of the network's subnet.
+SUBNET="$("${PODMAN[@]}" network inspect -f '{{range .Subnets}}{{.Subnet}} {{end}}' "$NET" | awk '{print $1}')"
+case "$SUBNET" in
+  */24) HUB_IP="${SUBNET%.*/24}.250" ;;
+  *) fail "unexpected subnet for $NET: $SUBNET" ;;
+esac
 for s in "${SERVICES[@]}"; do "${PODMAN[@]}" volume create "$P-$s-data" >/dev/null; done
 # x-node in compose.yaml: read_only, tmpfs /tmp, restart unless-stopped, PRECHEW_TOKEN and PRECHEW_CONFIG.
 COMMON=(-d "${ULIMITS[@]}" --network "$NET" --read-only --tmpfs /tmp --restart unless-stopped
   -e PRECHEW_TOKEN="$TOKEN" -e PRECHEW_CONFIG=/etc/prechew/mcp.config.json)
+# compose.yaml's healthcheck for the hub (podman 4.3 takes --health-cmd as a shell command only).
+HUB_HEALTH='node -e "require(\"net\").connect(4222,\"127.0.0.1\").on(\"connect\",()=>process.exit(0)).on(\"error\",()=>process.exit(1))"'
 start_hub() {
-  "${PODMAN[@]}" run "${COMMON[@]}" --name "$P-hub" --hostname hub \
+  "${PODMAN[@]}" run "${COMMON[@]}" --name "$P-hub" --hostname hub --ip "$HUB_IP" --health-cmd "$HUB_HEALTH" \
     -v "$REPO/container/hub.config.json:/etc/prechew/mcp.config.json:ro" -v "$P-hub-data:/data" \
-    -p "127.0.0.1:$HUB_PORT:4222" "$HUB_IMAGE" hub >/dev/null
+    -p "127.0.0.1:$HUB_PORT:4222" "$HUB_IMAGE" hub >/dev/null 2>>"$WORK/podman.err"
 }
-hub_ip() { "${PODMAN[@]}" inspect -f "{{(index .NetworkSettings.Networks \"$NET\").IPAddress}}" "$P-hub"; }
 start_worker() { # name port
   "${PODMAN[@]}" run "${COMMON[@]}" --name "$P-$1" --hostname "$1" --add-host "hub:$HUB_IP" \
     -v "$REPO/container/mesh.config.json:/etc/prechew/mcp.config.json:ro" -v "$REPO/models:/models:ro" \
-    -v "$P-$1-data:/data" -p "127.0.0.1:$2:7777" "$NODE_IMAGE" serve --http >/dev/null
+    -v "$P-$1-data:/data" -p "127.0.0.1:$2:7777" "$NODE_IMAGE" serve --http >/dev/null 2>>"$WORK/podman.err"
 }
 wait_for() { # description, seconds, command…
   local what="$1" limit="$2"; shift 2
@@ -117,8 +126,6 @@ healthz() { node -e 'fetch(process.argv[1],{headers:{authorization:"Bearer "+pro
 t0=$(date +%s)
 start_hub || { dump_logs; fail "podman run hub failed"; }
 wait_for "the hub to listen" 60 hub_listening 1
-HUB_IP="$(hub_ip)"
-[ -n "$HUB_IP" ] || fail "no address for the hub on $NET"
 start_worker worker1 "$W1_PORT" || { dump_logs; fail "podman run worker1 failed"; }
 start_worker worker2 "$W2_PORT" || { dump_logs; fail "podman run worker2 failed"; }
 wait_for "worker1 /healthz" 60 healthz "$W1_PORT"
@@ -129,6 +136,11 @@ for s in "${SERVICES[@]}"; do
   if "${PODMAN[@]}" exec "$P-$s" sh -c ': > /opt/prechew/x' 2>/dev/null; then fail "$s: the root filesystem is writable"; fi
 done
 say "all three run as uid 10001 with a read-only root filesystem"
+# podman schedules healthchecks with systemd timers, absent here: run each once.
+for s in "${SERVICES[@]}"; do
+  "${PODMAN[@]}" healthcheck run "$P-$s" >/dev/null 2>&1 || fail "$s: its healthcheck failed"
+done
+say "healthchecks: hub (NATS port), worker1 and worker2 (/healthz): healthy"
 
 # 3. Introductions, as compose.yaml's comments give them.
 declare -A KEY
@@ -144,11 +156,11 @@ for s in "${SERVICES[@]}"; do
 done
 say "each node trusts the other two (prechew id, prechew peers trust)"
 t0=$(date +%s)
-"${PODMAN[@]}" restart -t 5 "$P-hub" >/dev/null || fail "podman restart hub"
+"${PODMAN[@]}" restart -t 5 "$P-hub" >/dev/null 2>>"$WORK/podman.err" || fail "podman restart hub"
 wait_for "the hub to listen again" 60 hub_listening 2
 "${PODMAN[@]}" logs "$P-hub" 2>&1 | grep 'listening on' | tail -1 | grep -q '2 trusted node' \
   || { dump_logs; fail "the restarted hub does not list 2 trusted nodes"; }
-"${PODMAN[@]}" restart -t 5 "$P-worker1" "$P-worker2" >/dev/null || fail "podman restart workers"
+"${PODMAN[@]}" restart -t 5 "$P-worker1" "$P-worker2" >/dev/null 2>>"$WORK/podman.err" || fail "podman restart workers"
 wait_for "worker1 /healthz after the restart" 60 healthz "$W1_PORT"
 wait_for "worker2 /healthz after the restart" 60 healthz "$W2_PORT"
 peers_json() { "${PODMAN[@]}" exec "$P-worker1" prechew peers --json; }
@@ -157,11 +169,12 @@ wait_for "worker2 in worker1's JetStream registry" 60 registry_has_worker2
 say "restarted (hub with 2 trusted nodes, then the workers); worker1 sees worker2 in the JetStream registry ($(( $(date +%s) - t0 )) s)"
 
 # 4. A job from worker1.
-RESULT="$(node "$REPO/scripts/compose-check-client.mjs" "http://127.0.0.1:$W1_PORT/mcp" "$TOKEN" "${PRECHEW_COMPOSE_LINES:-16000}")" \
+peers_json >"$WORK/peers-before.json" 2>&1 || true
+RESULT="$(node "$REPO/scripts/compose-check-client.mjs" "http://127.0.0.1:$W1_PORT/mcp" "$TOKEN" "${PRECHEW_COMPOSE_LINES:-29000}")" \
   || { dump_logs; fail "the MCP client over HTTP failed"; }
 say "extract-entities from worker1: $RESULT"
-node -e 'const r=JSON.parse(process.argv[1]); process.exit(r.equal && r.onJetStream && r.units > 1 && r.emails > 0 ? 0 : 1)' "$RESULT" \
-  || { dump_logs; fail "the offloaded result differs from the local one, or no unit ran on JetStream"; }
+node -e 'const r=JSON.parse(process.argv[1]); process.exit(r.equal && r.onJetStream && r.units > 1 && r.types > 0 ? 0 : 1)' "$RESULT" \
+  || { cat "$WORK/peers-before.json" >&2; dump_logs; fail "the offloaded result differs from the local one, or no unit ran on JetStream"; }
 PEERS="$(peers_json)"
 W2_DONE="$(node -e 'const p=JSON.parse(process.argv[1]).peers.find(p=>p.source==="jetstream"&&p.name==="worker2"); console.log(p?p.unitsDone:0)' "$PEERS")"
 [ "$W2_DONE" -gt 0 ] || { echo "$PEERS" >&2; dump_logs; fail "worker2 did no unit (prechew peers on worker1)"; }
