@@ -40,13 +40,14 @@ async function run(offload) {
 const local = await run('off');
 const meshed = await run('auto');
 // The entities must be the same; fields that describe where or how the work ran may differ.
-const entities = (c) => JSON.stringify(c?.entities ?? c);
+const entities = (c) => JSON.stringify({ total: c?.total, counts: c?.counts, entities: c?.entities });
 // "extracted unit 3 of 4 on JetStream": where each unit ran, as the dispatcher reports it.
 const where = [...new Set(meshed.progress.map((m) => / on (.+)$/.exec(m)?.[1]).filter(Boolean))];
 console.log(
   JSON.stringify({
     equal: entities(local.content) === entities(meshed.content),
-    types: Object.keys(local.content?.entities ?? {}).length,
+    total: local.content?.total,
+    counts: local.content?.counts,
     units: meshed.content?.units,
     onJetStream: where.some((w) => w.includes('JetStream')),
     ranOn: where,

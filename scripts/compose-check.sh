@@ -173,7 +173,7 @@ peers_json >"$WORK/peers-before.json" 2>&1 || true
 RESULT="$(node "$REPO/scripts/compose-check-client.mjs" "http://127.0.0.1:$W1_PORT/mcp" "$TOKEN" "${PRECHEW_COMPOSE_LINES:-29000}")" \
   || { dump_logs; fail "the MCP client over HTTP failed"; }
 say "extract-entities from worker1: $RESULT"
-node -e 'const r=JSON.parse(process.argv[1]); process.exit(r.equal && r.onJetStream && r.units > 1 && r.types > 0 ? 0 : 1)' "$RESULT" \
+node -e 'const r=JSON.parse(process.argv[1]); process.exit(r.equal && r.onJetStream && r.units > 1 && r.total > 0 ? 0 : 1)' "$RESULT" \
   || { cat "$WORK/peers-before.json" >&2; dump_logs; fail "the offloaded result differs from the local one, or no unit ran on JetStream"; }
 PEERS="$(peers_json)"
 W2_DONE="$(node -e 'const p=JSON.parse(process.argv[1]).peers.find(p=>p.source==="jetstream"&&p.name==="worker2"); console.log(p?p.unitsDone:0)' "$PEERS")"
