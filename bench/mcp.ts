@@ -97,8 +97,8 @@ function env(): Record<string, string> {
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PRECHEW_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'prechew-bench-')), PRECHEW_LOG_LEVEL: 'error' };
 }
 
-function startHttp(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, args, { env: { ...env(), PRECHEW_LOG_LEVEL: 'info' } });
+function startHttp(args: string[], extraEnv: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, args, { env: { ...env(), PRECHEW_LOG_LEVEL: 'info', ...extraEnv } });
   return new Promise((resolve, reject) => {
     let err = '';
     const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start`)), 20_000);
@@ -159,7 +159,12 @@ export async function benchMcp(): Promise<Record<string, number | string>> {
   }
 
   // HTTP, both protocol eras
-  const servers = await Promise.all([startHttp([cli, 'serve', '--http', '--port', '0']), startHttp([bareServer, 'http']), startHttp([bareServer, 'http-resumable'])]);
+  const servers = await Promise.all([
+    startHttp([cli, 'serve', '--http', '--port', '0']),
+    startHttp([bareServer, 'http']),
+    startHttp([bareServer, 'http-resumable']),
+    startHttp([cli, 'serve', '--http', '--port', '0'], { PRECHEW_RESUMABLE_STREAMS: 'true' }),
+  ]);
   try {
     for (const [label, modern] of [
       ['http 2025 session', false],
@@ -178,16 +183,17 @@ export async function benchMcp(): Promise<Record<string, number | string>> {
         for (const c of clients) await c.close();
       }
     }
-    // prechew keeps resumable SSE for 2025-era sessions (an event store and a retry interval: a
-    // priming event and a stored copy per response); the same against a bare server with the same.
+    // With server.resumableStreams, prechew gives 2025-era sessions resumable SSE (an event store
+    // and a retry interval: a priming event and a stored copy per response); the same against a
+    // bare server with the same two options.
     const pair: Client[] = [];
-    for (const { url } of [servers[0]!, servers[2]!]) {
+    for (const { url } of [servers[3]!, servers[2]!]) {
       const client = new Client({ name: 'bench', version: '1' });
       await client.connect(new StreamableHTTPClientTransport(new URL(url)));
       pair.push(client);
     }
     try {
-      report(out, 'http 2025 session vs bare with event store', await compare(new Sampler(call(pair[0]!), servers[0]!.child.pid), new Sampler(call(pair[1]!), servers[2]!.child.pid)), d.p50);
+      report(out, 'http 2025 session, both resumable', await compare(new Sampler(call(pair[0]!), servers[3]!.child.pid), new Sampler(call(pair[1]!), servers[2]!.child.pid)), d.p50);
     } finally {
       for (const c of pair) await c.close();
     }

@@ -351,8 +351,8 @@ export async function startHttpServer(app: App, options: HttpOptions): Promise<R
     let sessionId: string | undefined;
     const transport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      eventStore: new MemoryEventStore(cfg.maxEventStoreBytes),
-      retryInterval: 1000,
+      // Resumable streams only when asked for: the event store costs a stored priming event per response.
+      ...(cfg.resumableStreams ? { eventStore: new MemoryEventStore(cfg.maxEventStoreBytes), retryInterval: 1000 } : {}),
       onsessioninitialized: (id) => {
         sessionId = id;
         registered = true;

@@ -30,6 +30,27 @@ describe('Streamable HTTP transport (real child process)', () => {
     await client.close();
   });
 
+  it('resumable SSE only when server.resumableStreams is on: event ids (for Last-Event-ID) and a retry hint', async () => {
+    const sse = async (url: string): Promise<string> => {
+      const res = await fetch(url, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(INIT) });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+      return res.text();
+    };
+    const plain = await sse(server.url);
+    expect(plain).toMatch(/"serverInfo"/);
+    expect(plain).not.toMatch(/^id:/m);
+    const resumable = await startHttpChild([], { PRECHEW_RESUMABLE_STREAMS: 'true' });
+    try {
+      const body = await sse(resumable.url);
+      expect(body).toMatch(/"serverInfo"/);
+      expect(body).toMatch(/^id: ?\S+/m);
+      expect(body).toMatch(/^retry: ?1000/m);
+    } finally {
+      await resumable.stop();
+    }
+  });
+
   it('serves 2026-era clients (version negotiation) and streams progress', async () => {
     const client = await connectHttp(server.url, { modern: true });
     const updates: number[] = [];
