@@ -487,15 +487,19 @@ describe.skipIf(natsSkipReason !== undefined)('mesh over NATS JetStream: two sit
     );
     const text = ticketText(8000);
     const local = await call(requester, 'extract-entities', { text, types: ['email'], offload: 'off' });
-    const meshed = await call(requester, 'extract-entities', { text, types: ['email'], offload: 'auto' });
-    expect(JSON.stringify(meshed.content.entities)).toBe(JSON.stringify(local.content.entities));
-    expect(meshed.progress.some((m) => / on JetStream/.test(m))).toBe(true);
+    // On a loaded machine a unit can pass its deadline on the way through the leaf link and run
+    // here instead (localUnits: false keeps this node only as the fallback); every job must still
+    // equal the local run, and within three jobs the site worker must have taken units.
+    const siteDone = async (): Promise<number> => (await jetstreamPeersNamed(requester, 'worker-site'))[0]?.unitsDone ?? 0;
+    let viaJetStream = false;
+    for (let job = 0; job < 3 && !viaJetStream; job++) {
+      const meshed = await call(requester, 'extract-entities', { text, types: ['email'], offload: 'auto' });
+      expect(JSON.stringify(meshed.content.entities)).toBe(JSON.stringify(local.content.entities));
+      viaJetStream = meshed.progress.some((m) => / on JetStream/.test(m));
+    }
+    expect(viaJetStream).toBe(true);
     // The registry entry carries the worker's count from its next heartbeat on.
-    await waitFor(
-      async () => ((await jetstreamPeersNamed(requester, 'worker-site'))[0]?.unitsDone ?? 0) > 0,
-      30_000,
-      'the site worker\'s units done in the central registry',
-    );
+    await waitFor(async () => (await siteDone()) > 0, 30_000, "the site worker's units done in the central registry");
   });
 });
 
