@@ -22,7 +22,8 @@ export interface PublicNodeKey {
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
-function base32(bytes: Uint8Array): string {
+/** RFC 4648 base32 without padding (fingerprints here; NKeys use the same alphabet). */
+export function base32(bytes: Uint8Array): string {
   let bits = 0;
   let value = 0;
   let out = '';

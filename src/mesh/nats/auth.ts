@@ -10,6 +10,7 @@
  */
 import type { Authenticator } from '@nats-io/transport-node';
 import type { NodeIdentity } from '../identity.js';
+import { base32 } from '../keys.js';
 import type { TrustedPeer } from '../trust.js';
 import {
   inboxPrefix,
@@ -25,7 +26,6 @@ import {
   WORK_STREAM,
 } from './subjects.js';
 
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 /** NKey prefix byte for a user ('U'). */
 const PREFIX_USER = 20 << 3;
 
@@ -37,22 +37,6 @@ function crc16(bytes: Uint8Array): number {
     for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
   }
   return crc;
-}
-
-function base32(bytes: Uint8Array): string {
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const byte of bytes) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
-  return out;
 }
 
 /** The NKey user public key ("U…", 56 characters) of a raw Ed25519 public key (base64url). */
