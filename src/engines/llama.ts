@@ -210,6 +210,16 @@ export class LlmEngine {
     return { ok: true, model: path.basename(found.path), path: found.path };
   }
 
+  /**
+   * For a unit made for one model (a peer's request): refuses unless this node has that very model,
+   * so a node with another model refuses instead of answering differently.
+   */
+  async requireModel(wanted: string | undefined): Promise<void> {
+    if (wanted === undefined) return;
+    const model = (await this.modelIdentity()) ?? 'unknown';
+    if (model !== wanted) throw new PrechewError('INVALID_INPUT', `This node's model is ${model}, not the ${wanted} the unit was made for.`);
+  }
+
   /** Content identity of the model file (the same on every node with the same file): for cache keys and peers. */
   async modelIdentity(): Promise<string | undefined> {
     const a = await this.available();

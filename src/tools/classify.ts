@@ -363,9 +363,7 @@ export function registerClassifyUnits(app: AppServices): void {
     needs: 'llm',
     handler: async (input, uctx) => {
       const engine = LlmEngine.forApp(app);
-      const model = (await engine.modelIdentity()) ?? 'unknown';
-      if (input.model !== undefined && model !== input.model)
-        throw new PrechewError('INVALID_INPUT', `This node's model is ${model}, not the ${input.model} the unit was made for.`);
+      await engine.requireModel(input.model);
       const items: ItemResult[] = [];
       for (const text of input.texts) {
         throwIfCancelled(uctx.signal);

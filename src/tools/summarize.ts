@@ -177,10 +177,7 @@ export function registerSummarizeUnits(app: AppServices): void {
     needs: 'llm',
     handler: async (input, uctx) => {
       const engine = LlmEngine.forApp(app);
-      const model = (await engine.modelIdentity()) ?? 'unknown';
-      if (model !== input.model) {
-        throw new PrechewError('INVALID_INPUT', `This node's model is ${model}, not the ${input.model} the unit was made for.`);
-      }
+      await engine.requireModel(input.model);
       const r = await engine.summarizeOnce(input.text, {
         style: input.style,
         focus: input.focus,
