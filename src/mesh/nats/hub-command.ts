@@ -34,6 +34,13 @@ export async function hubCommand(argv: string[], config: Config, registry: UnitR
     ...readTrustFile(dataDir).filter((e) => !m.trusted.some((t) => t.name === e.name)),
   ]);
   const h = m.nats.hub;
+  // Listen before starting: a signal during start-up must still stop nats-server, not kill this
+  // process and orphan its child. The listeners stay for the whole stop, so a second signal does
+  // not kill the hub before its child either.
+  const stopRequested = new Promise<string>((resolve) => {
+    process.on('SIGINT', () => resolve('SIGINT'));
+    process.on('SIGTERM', () => resolve('SIGTERM'));
+  });
   const hub = await NatsHub.start({
     identity,
     trust,
@@ -55,11 +62,7 @@ export async function hubCommand(argv: string[], config: Config, registry: UnitR
     `prechew hub ${m.name ?? os.hostname()} listening on ${hub.url} (nats-server pid ${hub.pid ?? '?'}; ${hub.jetstream ? 'JetStream store in ' + dataDir : 'leaf of ' + (h.leafRemote?.url ?? '')}; ${trust.size} trusted node(s))`,
   );
   io.out(`Nodes join with: mesh.nats.url = "${hub.url}" (their keys must be trusted here: prechew peers trust <key>)`);
-  const signal = await new Promise<string>((resolve) => {
-    // Listeners stay for the whole stop, so a second signal does not kill the hub before its child.
-    process.on('SIGINT', () => resolve('SIGINT'));
-    process.on('SIGTERM', () => resolve('SIGTERM'));
-  });
+  const signal = await stopRequested;
   io.err(`prechew hub: ${signal}, stopping nats-server`);
   await hub.stop();
   io.err('prechew hub stopped');
