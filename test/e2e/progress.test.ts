@@ -44,8 +44,10 @@ describe('progress over MCP (stdio child process)', () => {
     const r = await client.callTool({ name: 'convert', arguments: { path: path.join(root, 'long.pdf') } }, { onprogress: (p) => seen.push(p), timeout: 120_000 });
     expect(r.isError).toBeFalsy();
     const pages = new Set(seen.map((s) => /^page (\d+) of (\d+)$/.exec(s.message ?? '')).filter((m) => m && Number(m[2]) === PAGES).map((m) => Number(m![1])));
-    // Not `0/1 converting…` then `1/1 done`: many distinct pages, out of the real page count.
-    expect(pages.size).toBeGreaterThanOrEqual(3);
+    // Not `0/1 converting…` then `1/1 done`: pages out of the real page count. The server thins
+    // bursts to one notification per 100 ms, so how many pages show depends on the machine's speed.
+    expect(pages.size).toBeGreaterThanOrEqual(1);
+    expect([...pages].every((p) => p >= 1 && p <= PAGES)).toBe(true);
     expect(seen.filter((s) => /^page /.test(s.message ?? '')).every((s) => s.total === PAGES + 1)).toBe(true);
     expect(seen.at(-1)).toMatchObject({ progress: PAGES + 1, total: PAGES + 1, message: 'done' });
     expectIncreasing(seen);
